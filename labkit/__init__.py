@@ -1,0 +1,45 @@
+"""labkit: a networking lab in Jupyter notebooks.
+
+Real servers in background threads of the kernel, real clients over real
+sockets on loopback. Start here::
+
+    import labkit
+    server = labkit.serve("echo")             # 127.0.0.1, a free port
+    with labkit.LineClient(server) as client:
+        ...
+    labkit.stop_all()
+"""
+
+from .background import running, serve, stop_all
+from .clients import (
+    ConnectionClosed,
+    HttpResponse,
+    LineClient,
+    ProtocolError,
+    http_get,
+)
+from .servers import SERVICES, make_server
+from .session import LineSession, Session, Settings
+from .transports import TRANSPORTS, PortInUseError, Server, ServerError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SERVICES",
+    "TRANSPORTS",
+    "ConnectionClosed",
+    "HttpResponse",
+    "LineClient",
+    "LineSession",
+    "PortInUseError",
+    "ProtocolError",
+    "Server",
+    "ServerError",
+    "Session",
+    "Settings",
+    "http_get",
+    "make_server",
+    "running",
+    "serve",
+    "stop_all",
+]

@@ -1,0 +1,75 @@
+"""Servers in background threads of a notebook's kernel.
+
+``serve("echo")`` starts a server and returns it once it accepts
+connections. Running the same cell again replaces the earlier server instead
+of failing with "Address already in use": servers are kept by name (by
+default ``service/transport``) and by fixed port, and a new one stops the old
+one first. ``stop_all()`` stops every one; so does the kernel's exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+
+from .servers import make_server
+from .session import Settings
+from .transports.base import DEFAULT_HOST, DEFAULT_MAX_CONNECTIONS, Server
+
+_servers: dict[str, Server] = {}
+_lock = threading.Lock()
+
+
+def serve(
+    service: str = "echo",
+    transport: str = "threaded",
+    *,
+    host: str = DEFAULT_HOST,
+    port: int = 0,
+    name: str | None = None,
+    seed: int | None = None,
+    max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    idle_timeout: float | None = Settings.idle_timeout,
+) -> Server:
+    """Start ``service`` on ``transport`` in the background; return the server.
+
+    The server listens on 127.0.0.1 and a free port unless told otherwise
+    (``server.port`` says which). Use it as a context manager, or call
+    ``server.stop()``; re-running the cell replaces it.
+    """
+    key = name or f"{service}/{transport}"
+    server = make_server(
+        service,
+        transport,
+        host=host,
+        port=port,
+        seed=seed,
+        max_connections=max_connections,
+        idle_timeout=idle_timeout,
+    )
+    with _lock:
+        for old_key, old in list(_servers.items()):
+            if old_key == key or (port and old.running and old.port == port):
+                old.stop()
+                del _servers[old_key]
+        server.start()
+        _servers[key] = server
+    return server
+
+
+def running() -> list[Server]:
+    """The background servers that are running now."""
+    with _lock:
+        return [server for server in _servers.values() if server.running]
+
+
+def stop_all(timeout: float = 2.0) -> None:
+    """Stop every background server (each within ``timeout`` seconds)."""
+    with _lock:
+        servers = list(_servers.values())
+        _servers.clear()
+    for server in servers:
+        server.stop(timeout)
+
+
+atexit.register(stop_all)

@@ -1,0 +1,14 @@
+"""The services the lab serves, by name: each one a session class."""
+
+from __future__ import annotations
+
+from ..session import Session
+from .echo import EchoSession
+from .hello import HelloSession
+
+SESSIONS: dict[str, type[Session]] = {
+    "hello": HelloSession,
+    "echo": EchoSession,
+}
+
+__all__ = ["SESSIONS", "EchoSession", "HelloSession"]

@@ -1,0 +1,13 @@
+"""hello: the lecture's first server. Greet the client by address, then close."""
+
+from __future__ import annotations
+
+from ..session import Session, protocol_line
+
+
+class HelloSession(Session):
+    """Sends ``Hello <client-ip>`` and closes; reads nothing."""
+
+    def connection_made(self) -> None:
+        self.send_bytes(protocol_line(f"Hello {self.peer}"))
+        self.close()

@@ -1,0 +1,22 @@
+"""Transports: the ways of carrying a service's bytes, by name."""
+
+from __future__ import annotations
+
+from .base import PortInUseError, Server, ServerError, Stats
+from .iterative import IterativeServer
+from .threaded import ThreadedServer
+
+TRANSPORTS: dict[str, type[Server]] = {
+    "threaded": ThreadedServer,
+    "iterative": IterativeServer,
+}
+
+__all__ = [
+    "TRANSPORTS",
+    "IterativeServer",
+    "PortInUseError",
+    "Server",
+    "ServerError",
+    "Stats",
+    "ThreadedServer",
+]

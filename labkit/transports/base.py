@@ -1,0 +1,260 @@
+"""What every transport has in common: the server interface and its records.
+
+A transport moves bytes between sockets and sessions and owns its
+concurrency; everything else about a server is here, once:
+
+- ``start()`` binds in the caller's thread (so a taken port raises where the
+  user called it), starts the serving thread(s) and returns once the server
+  accepts connections; ``stop()`` closes the listener and every connection
+  and joins the threads within a bounded time;
+- ``address``, ``port``, ``stats`` (counters), ``log`` (recent events) and
+  ``errors`` (what went wrong inside), all bounded in memory;
+- a context manager, so ``with serve(...) as server:`` always stops.
+
+Server threads never print: a notebook would show it in whichever cell
+happens to run. They write to ``log`` and ``errors`` instead.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+import sys
+import threading
+import time
+import traceback
+from collections import deque
+from dataclasses import dataclass
+
+from ..session import Session, Settings
+
+DEFAULT_HOST = "127.0.0.1"  # loopback: nobody else on the network can connect
+DEFAULT_MAX_CONNECTIONS = 256
+STOP_TIMEOUT = 2.0
+
+
+class PortInUseError(OSError):
+    """The port is taken; the message says by whom it might be and what to do."""
+
+
+@dataclass
+class Stats:
+    """Counters a monitor can show; updated under the server's lock."""
+
+    open: int = 0  # connections being served now
+    accepted: int = 0  # connections given a session, since start
+    rejected: int = 0  # connections turned away with ERROR BUSY
+    errors: int = 0  # failures inside the server (see Server.errors)
+
+
+@dataclass(frozen=True)
+class ServerError:
+    """Something that went wrong inside a server thread."""
+
+    when: str
+    where: str
+    message: str
+    traceback: str
+
+    def __str__(self) -> str:
+        return f"{self.when} {self.where}: {self.message}"
+
+
+def format_address(host: str, port: int) -> str:
+    """``127.0.0.1:9000``, or ``[::1]:9000`` for IPv6."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def bind_listener(host: str, port: int, backlog: int) -> socket.socket:
+    """A listening TCP socket on host:port (IPv4 or IPv6, by the host)."""
+    try:
+        infos = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except socket.gaierror as exc:
+        raise OSError(f"cannot listen on {host!r}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    listener = socket.socket(family, kind, proto)
+    try:
+        # Lets a new server take a fixed port at once after a stop, instead
+        # of waiting out TIME_WAIT ("Address already in use").
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(address)
+        listener.listen(backlog)
+    except OSError as exc:
+        listener.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUseError(
+                errno.EADDRINUSE,
+                f"port {port} on {host} is already in use by another program. "
+                "Use another port (port=0 picks a free one), or stop the program "
+                f"that holds it (`ss -ltnp 'sport = :{port}'` names it)",
+            ) from None
+        raise
+    return listener
+
+
+class Server:
+    """The interface of every transport; subclasses implement ``_serve``."""
+
+    transport = "base"
+    backlog = 128
+
+    def __init__(
+        self,
+        session_class: type[Session] | None = None,
+        *,
+        host: str = DEFAULT_HOST,
+        port: int = 0,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        settings: Settings = Settings(),
+        service: str = "",
+    ) -> None:
+        if max_connections < 1:
+            raise ValueError("max_connections must be at least 1")
+        self.session_class = session_class
+        self.service = service or getattr(session_class, "__name__", "server")
+        self.settings = settings
+        self.max_connections = max_connections
+        self.stats = Stats()
+        self._requested = (host, port)
+        self._log: deque[str] = deque(maxlen=500)
+        self._errors: deque[ServerError] = deque(maxlen=100)
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._listener: socket.socket | None = None
+        self._address: tuple[str, int] | None = None
+        self._threads: set[threading.Thread] = set()
+
+    # -- the public interface ---------------------------------------------
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """(host, port) the server listens on."""
+        if self._address is None:
+            raise RuntimeError("the server is not started; call start() first")
+        return self._address
+
+    @property
+    def host(self) -> str:
+        return self.address[0]
+
+    @property
+    def port(self) -> int:
+        return self.address[1]
+
+    @property
+    def running(self) -> bool:
+        return self._address is not None and not self._stopping.is_set()
+
+    @property
+    def log(self) -> list[str]:
+        """Recent events, oldest first (the last 500)."""
+        return list(self._log)
+
+    @property
+    def errors(self) -> list[ServerError]:
+        """Failures inside the server (the last 100)."""
+        return list(self._errors)
+
+    def start(self) -> Server:
+        """Bind, listen, start serving; return once connections are accepted."""
+        if self._address is not None:
+            raise RuntimeError("a server can be started once; make a new one")
+        host, port = self._requested
+        self._listener = bind_listener(host, port, self.backlog)
+        bound = self._listener.getsockname()
+        self._address = (bound[0], bound[1])
+        self._start_serving()
+        self.record(f"listening on {format_address(*self._address)}")
+        return self
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> bool:
+        """Close the listener and every connection; join the threads.
+
+        Returns True if every thread ended within ``timeout`` seconds.
+        Stopping twice is harmless.
+        """
+        if self._stopping.is_set() or self._address is None:
+            return True
+        self._stopping.set()
+        deadline = time.monotonic() + timeout
+        self._stop_serving()
+        # Loop: a connection accepted just before the stop may start its
+        # thread while we join the others.
+        while (remaining := deadline - time.monotonic()) > 0:
+            with self._lock:
+                threads = list(self._threads)
+            if not threads:
+                break
+            threads[0].join(remaining)
+        with self._lock:
+            alive = [t.name for t in self._threads]
+        if alive:
+            self.record_error("stop", f"threads still running: {alive}")
+        self.record("stopped")
+        return not alive
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        where = format_address(*self._address) if self._address else "not started"
+        state = "running" if self.running else "stopped"
+        return (
+            f"<{type(self).__name__} {self.service} on {where}, {state}, "
+            f"{self.stats.open} open, {self.stats.accepted} served>"
+        )
+
+    # -- for subclasses -------------------------------------------------------
+
+    def _start_serving(self) -> None:
+        raise NotImplementedError
+
+    def _stop_serving(self) -> None:
+        raise NotImplementedError
+
+    def new_session(self, peer: str) -> Session:
+        assert self.session_class is not None, "this server has no sessions"
+        return self.session_class(peer, self.settings)
+
+    def start_thread(self, target, name: str, *args: object) -> threading.Thread:
+        """Start a daemon thread named ``labkit-...`` that stop() will join."""
+        thread = threading.Thread(
+            target=self._forget_when_done,
+            args=(target, *args),
+            name=f"labkit-{self.transport}-{self.port}-{name}",
+            daemon=True,
+        )
+        with self._lock:
+            self._threads.add(thread)
+        thread.start()
+        return thread
+
+    def _forget_when_done(self, target, *args: object) -> None:
+        try:
+            target(*args)
+        except Exception as exc:  # a bug in labkit: keep it, never print it
+            self.record_error(threading.current_thread().name, repr(exc))
+        finally:
+            with self._lock:
+                self._threads.discard(threading.current_thread())
+
+    def record(self, event: str) -> None:
+        self._log.append(f"{time.strftime('%H:%M:%S')} {event}")
+
+    def record_error(self, where: str, message: str) -> None:
+        trace = traceback.format_exc() if sys.exc_info()[0] else ""
+        error = ServerError(time.strftime("%H:%M:%S"), where, message, trace)
+        with self._lock:
+            self.stats.errors += 1
+        self._errors.append(error)
+        self.record(f"error in {where}: {message}")
+
+    def count(self, **changes: int) -> None:
+        with self._lock:
+            for name, change in changes.items():
+                setattr(self.stats, name, getattr(self.stats, name) + change)

@@ -1,0 +1,186 @@
+"""The lecture's designs: an accept loop, and a blocking socket per connection.
+
+``AcceptLoopServer`` is the loop from the lecture's slides::
+
+    while True:
+        c, a = s.accept()
+        handle(c)           # iterative: here; threaded: in a new thread
+
+made safe to run inside a notebook: the loop also wakes up for ``stop()``,
+a full server answers ``ERROR BUSY``, and every connection is driven by
+:func:`drive`, which holds the idle deadline and sends each reply before it
+reads again (so a connection's memory stays bounded).
+"""
+
+from __future__ import annotations
+
+import errno
+import selectors
+import socket
+import time
+
+from ..session import Session, busy_reply
+from .base import Server
+
+RECV_SIZE = 65536
+LINGER = 0.5  # seconds to wait for the peer's FIN before closing (see finish)
+
+
+def drive(sock: socket.socket, session: Session) -> None:
+    """Run one session over one blocking socket until it wants to close.
+
+    Raises OSError (reset, broken pipe, a send that timed out because the
+    peer does not read) for the caller to treat as the end of the connection.
+    """
+    clock = session.settings.clock
+    send_timeout = session.settings.idle_timeout
+    session.connection_made()
+    _flush(sock, session, send_timeout)
+    while not session.closing:
+        deadline = session.deadline
+        if deadline is None:
+            sock.settimeout(None)
+        else:
+            remaining = deadline - clock()
+            if remaining <= 0:
+                session.deadline_passed()
+                _flush(sock, session, send_timeout)
+                continue
+            sock.settimeout(remaining)
+        try:
+            data = sock.recv(RECV_SIZE)
+        except TimeoutError:
+            session.deadline_passed()
+        else:
+            if data:
+                session.data_received(data)
+            else:
+                session.eof_received()
+        _flush(sock, session, send_timeout)
+
+
+def _flush(sock: socket.socket, session: Session, timeout: float | None) -> None:
+    data = session.data_to_send()
+    if data:
+        sock.settimeout(timeout)
+        sock.sendall(data)
+
+
+def finish(sock: socket.socket) -> None:
+    """Close a connection without losing the last lines sent on it.
+
+    Closing a socket that still has unread input makes the kernel send a
+    reset, and the peer may then lose the reply it had not read yet (the
+    ``BYE`` after ``QUIT``, say). So: send FIN, read what the peer still
+    sends until its own FIN, for at most ``LINGER`` seconds, then close.
+    """
+    try:
+        sock.shutdown(socket.SHUT_WR)
+        deadline = time.monotonic() + LINGER
+        while (remaining := deadline - time.monotonic()) > 0:
+            sock.settimeout(remaining)
+            if not sock.recv(RECV_SIZE):
+                break
+    except OSError:
+        pass
+    finally:
+        sock.close()
+
+
+class AcceptLoopServer(Server):
+    """Accepts connections in one thread; ``handle`` decides what then."""
+
+    def _start_serving(self) -> None:
+        self._connections: set[socket.socket] = set()
+        self._wake_reader, self._wake_writer = socket.socketpair()
+        self.start_thread(self._accept_loop, "accept")
+
+    def _stop_serving(self) -> None:
+        try:
+            self._wake_writer.send(b"x")
+        except OSError:
+            pass  # the accept loop has already ended
+        with self._lock:
+            connections = list(self._connections)
+        for conn in connections:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked on it
+            except OSError:
+                pass
+
+    def handle(self, conn: socket.socket, peer: str) -> None:
+        raise NotImplementedError
+
+    def _accept_loop(self) -> None:
+        listener = self._listener
+        assert listener is not None
+        with selectors.DefaultSelector() as selector:
+            selector.register(listener, selectors.EVENT_READ)
+            selector.register(self._wake_reader, selectors.EVENT_READ)
+            try:
+                while not self._stopping.is_set():
+                    selector.select()
+                    if not self._stopping.is_set():
+                        self._accept_one(listener)
+            finally:
+                listener.close()
+                self._wake_reader.close()
+                self._wake_writer.close()
+
+    def _accept_one(self, listener: socket.socket) -> None:
+        try:
+            conn, address = listener.accept()
+        except OSError as exc:
+            if exc.errno in (errno.EMFILE, errno.ENFILE):
+                self.record_error("accept", "out of file descriptors")
+                self._stopping.wait(0.1)  # let some connections end first
+            return  # the peer gave up before we accepted it: nothing to do
+        peer = address[0]
+        with self._lock:
+            admitted = self.stats.open < self.max_connections
+            if admitted and not self._stopping.is_set():
+                self._connections.add(conn)
+                self.stats.open += 1
+                self.stats.accepted += 1
+        if not admitted:
+            self._reject(conn, peer)
+        elif self._stopping.is_set():
+            conn.close()
+        else:
+            self.handle(conn, peer)
+
+    def _reject(self, conn: socket.socket, peer: str) -> None:
+        self.count(rejected=1)
+        self.record(f"busy: turned away {peer}")
+        try:
+            conn.settimeout(0.1)
+            conn.sendall(busy_reply(self.max_connections))
+            conn.shutdown(socket.SHUT_WR)
+            conn.setblocking(False)
+            conn.recv(RECV_SIZE)  # read what already came, so close sends no reset
+        except OSError:
+            pass
+        conn.close()
+
+    def serve_connection(self, conn: socket.socket, peer: str) -> None:
+        """Drive a new session on ``conn`` to its end; never raises."""
+        self.record(f"connection from {peer}")
+        ended = "closed"
+        try:
+            drive(conn, self.new_session(peer))
+        except TimeoutError:
+            ended = "closed: the client stopped reading"
+        except OSError as exc:
+            ended = f"closed: {exc.strerror or exc}"
+        except Exception as exc:  # a bug in a session: keep serving others
+            ended = "closed after an error"
+            self.record_error(f"session with {peer}", repr(exc))
+        finally:
+            if self._stopping.is_set():
+                conn.close()
+            else:
+                finish(conn)
+            with self._lock:
+                self._connections.discard(conn)
+                self.stats.open -= 1
+            self.record(f"{ended} ({peer})")

@@ -1,0 +1,23 @@
+"""threaded: the lecture's server with a thread per connection.
+
+The accept loop never waits for a client: each accepted socket is handed to
+a new thread, so a slow client only holds up itself.
+"""
+
+from __future__ import annotations
+
+import itertools
+import socket
+
+from .blocking import AcceptLoopServer
+
+
+class ThreadedServer(AcceptLoopServer):
+    transport = "threaded"
+
+    def _start_serving(self) -> None:
+        self._numbers = itertools.count(1)
+        super()._start_serving()
+
+    def handle(self, conn: socket.socket, peer: str) -> None:
+        self.start_thread(self.serve_connection, f"conn-{next(self._numbers)}", conn, peer)

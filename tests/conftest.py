@@ -1,0 +1,72 @@
+"""Shared fixtures: servers that always stop, programs CI must have, leak checks."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+
+import pytest
+
+import labkit
+
+# .ci/run sets this: there a missing program is a failure, not a skip.
+REQUIRED = os.environ.get("LABKIT_REQUIRE_ALL") == "1"
+
+
+def require_program(name: str) -> str:
+    """The path of ``name``; skip the test (fail it in CI) when it is missing."""
+    path = shutil.which(name)
+    if path is None:
+        message = f"{name} is not installed (apt-get install {name})"
+        if REQUIRED:
+            pytest.fail(message + "; CI requires it", pytrace=False)
+        pytest.skip(message)
+    return path
+
+
+def labkit_threads() -> list[str]:
+    return sorted(t.name for t in threading.enumerate() if t.name.startswith("labkit-"))
+
+
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def wait_until(condition, timeout: float = 5.0, interval: float = 0.01) -> bool:
+    """Poll ``condition`` until it is true or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return condition()
+
+
+@pytest.fixture
+def start():
+    """start(service, transport, **options): a running server, stopped after."""
+    servers = []
+
+    def start_server(service="echo", transport="threaded", **options):
+        server = labkit.make_server(service, transport, **options).start()
+        servers.append(server)
+        return server
+
+    yield start_server
+    for server in servers:
+        assert server.stop(), f"{server!r} did not stop within 2 s"
+
+
+@pytest.fixture
+def no_leaks():
+    """Fail the test if it leaves labkit threads or file descriptors behind."""
+    threads, fds = labkit_threads(), open_fds()
+    yield
+    assert wait_until(lambda: labkit_threads() == threads), (
+        f"labkit threads left: {labkit_threads()}"
+    )
+    assert wait_until(lambda: open_fds() <= fds), (
+        f"file descriptors: {fds} before, {open_fds()} after"
+    )
