@@ -58,6 +58,11 @@ class LineFramer:
         self._discarding = False  # inside a line that was already too long
         self._telnet = _DATA
 
+    @property
+    def buffered(self) -> int:
+        """How many bytes of an unfinished line are held (at most max_line + 1)."""
+        return len(self._buffer)
+
     def feed(self, data: bytes) -> list[Event]:
         """Add received bytes; return the events of every line they complete."""
         if self._telnet != _DATA or IAC in data:

@@ -70,3 +70,47 @@ def no_leaks():
     assert wait_until(lambda: open_fds() <= fds), (
         f"file descriptors: {fds} before, {open_fds()} after"
     )
+
+
+class ServeProcess:
+    """``python -m labkit serve ...`` in a subprocess, stopped on exit.
+
+    ``host`` and ``port`` come from its first line, ``listening on HOST:PORT``.
+    """
+
+    def __init__(self, *args: str, timeout: float = 10.0) -> None:
+        import select
+        import subprocess
+        import sys
+
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "labkit", "serve", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        if not ready:
+            self.stop()
+            raise TimeoutError(f"labkit serve {args} did not start in {timeout} s")
+        self.first_line = self.proc.stdout.readline().rstrip("\n")
+        address = self.first_line.removeprefix("listening on ")
+        host, _, port = address.rpartition(":")
+        self.host, self.port = host.strip("[]"), int(port)
+
+    def stop(self, signum: int | None = None) -> int:
+        import signal
+
+        if self.proc.poll() is None:
+            self.proc.send_signal(signum or signal.SIGTERM)
+        try:
+            return self.proc.wait(5)
+        except Exception:
+            self.proc.kill()
+            raise
+
+    def __enter__(self) -> ServeProcess:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()

@@ -1,0 +1,125 @@
+"""The command line, as PROTOCOL.md "Running a service" specifies it."""
+
+from __future__ import annotations
+
+import re
+import signal
+import socket
+import subprocess
+import sys
+
+import pytest
+from conftest import ServeProcess
+
+
+def run_labkit(*args: str, stdin: str = "", timeout: float = 10) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "labkit", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.mark.parametrize("service", ["hello", "echo", "http"])
+def test_serve_prints_exactly_listening_on_host_port_first(service):
+    with ServeProcess(service) as server:
+        assert re.fullmatch(r"listening on 127\.0\.0\.1:\d+", server.first_line)
+        with socket.create_connection((server.host, server.port), timeout=5):
+            pass
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_stops_the_server_with_status_0(signum):
+    server = ServeProcess("echo", "--transport", "iterative")
+    with socket.create_connection((server.host, server.port), timeout=5) as sock:
+        sock.sendall(b"hi")
+        assert sock.recv(2) == b"hi"
+        assert server.stop(signum) == 0  # even with a client connected
+    assert server.proc.stderr.read() == ""
+
+
+def test_options_are_honoured():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    args = ["echo", "--port", str(port), "--max-connections", "1", "--idle-timeout", "0.5"]
+    with ServeProcess(*args) as server:
+        assert server.first_line == f"listening on 127.0.0.1:{port}"
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as first:
+            first.sendall(b"x")
+            assert first.recv(1) == b"x"
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as second:
+                assert second.recv(100).startswith(b"ERROR BUSY ")
+            first.settimeout(5)
+            assert first.recv(1) == b""  # closed by the 0.5 s idle limit
+
+
+def test_ipv6_address_is_bracketed():
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6")
+    try:
+        socket.create_server(("::1", 0), family=socket.AF_INET6).close()
+    except OSError:
+        pytest.skip("this machine has no ::1")
+    with ServeProcess("hello", "--host", "::1") as server:
+        assert re.fullmatch(r"listening on \[::1\]:\d+", server.first_line)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["serve"],
+        ["serve", "gopher"],
+        ["serve", "echo", "--transport", "pigeon"],
+        ["serve", "echo", "--port", "70000"],
+        ["serve", "echo", "--port", "-1"],
+        ["serve", "echo", "--max-connections", "0"],
+        ["serve", "echo", "--idle-timeout", "soon"],
+        ["serve", "http", "--transport", "iterative"],
+        ["serve", "echo", "--colour", "blue"],
+        ["dance"],
+    ],
+)
+def test_bad_arguments_get_one_line_and_status_2(args):
+    result = run_labkit(*args)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "error" in result.stderr
+
+
+def test_a_taken_port_is_a_clear_message():
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        result = run_labkit("serve", "echo", "--port", str(port))
+    assert result.returncode == 1
+    assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_telnet_shows_the_server_and_says_when_it_closes():
+    with ServeProcess("hello") as server:
+        result = run_labkit("telnet", server.host, str(server.port))
+    assert result.stdout == "Hello 127.0.0.1\n"
+    assert result.stderr.rstrip().endswith("Connection closed by the server.")
+    assert result.returncode == 0
+
+
+def test_telnet_sends_typed_lines_with_crlf():
+    with ServeProcess("echo") as server:
+        result = run_labkit("telnet", server.host, str(server.port), stdin="one\ntwo\n")
+    # echo sends back the CRLF the client sent; telnet shows it as a newline
+    assert result.stdout == "one\ntwo\n"
+    assert "Connection closed by the server." in result.stderr
+
+
+def test_telnet_to_nothing_fails_clearly():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = run_labkit("telnet", "127.0.0.1", str(port))
+    assert result.returncode == 1
+    assert "could not connect" in result.stderr and "Traceback" not in result.stderr
