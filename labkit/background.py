@@ -11,10 +11,16 @@ from __future__ import annotations
 
 import atexit
 import threading
+import warnings
 
 from .servers import make_server
 from .session import Settings
-from .transports.base import DEFAULT_HOST, DEFAULT_MAX_CONNECTIONS, Server
+from .transports.base import (
+    DEFAULT_HOST,
+    DEFAULT_MAX_CONNECTIONS,
+    Server,
+    wide_bind_warning,
+)
 
 _servers: dict[str, Server] = {}
 _lock = threading.Lock()
@@ -38,6 +44,8 @@ def serve(
     ``server.stop()``; re-running the cell replaces it.
     """
     key = name or f"{service}/{transport}"
+    if warning := wide_bind_warning(host):
+        warnings.warn(warning, stacklevel=2)
     server = make_server(
         service,
         transport,

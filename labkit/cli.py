@@ -20,7 +20,12 @@ import threading
 
 from .servers import SERVICES, make_server
 from .transports import TRANSPORTS
-from .transports.base import DEFAULT_HOST, DEFAULT_MAX_CONNECTIONS, format_address
+from .transports.base import (
+    DEFAULT_HOST,
+    DEFAULT_MAX_CONNECTIONS,
+    format_address,
+    wide_bind_warning,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,7 +57,9 @@ def _port(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m labkit", description=__doc__.split("\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    commands = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser
+    )
 
     serve = commands.add_parser("serve", help="run a service until Ctrl+C")
     serve.add_argument("service", choices=SERVICES)
@@ -103,6 +110,8 @@ def serve(args: argparse.Namespace) -> int:
         print(f"python -m labkit: error: {exc.strerror or exc}", file=sys.stderr)
         return 1
     print(f"listening on {format_address(*server.address)}", flush=True)
+    if warning := wide_bind_warning(args.host):
+        print(warning, file=sys.stderr, flush=True)
     while not stop.wait(1.0):  # the timeout lets Ctrl+C through on every OS
         pass
     server.stop()
@@ -119,7 +128,9 @@ def telnet(host: str, port: int, *, timeout: float = 5.0) -> int:
     try:
         sock = socket.create_connection((host, port), timeout=timeout)
     except OSError as exc:
-        print(f"could not connect to {format_address(host, port)}: {exc}", file=sys.stderr)
+        print(
+            f"could not connect to {format_address(host, port)}: {exc}", file=sys.stderr
+        )
         return 1
     print(
         f"Connected to {format_address(host, port)}. "
@@ -138,7 +149,9 @@ def telnet(host: str, port: int, *, timeout: float = 5.0) -> int:
             pass
         input_done.set()
 
-    threading.Thread(target=send_typed_lines, name="labkit-telnet-input", daemon=True).start()
+    threading.Thread(
+        target=send_typed_lines, name="labkit-telnet-input", daemon=True
+    ).start()
     out = sys.stdout
     sock.settimeout(1.0)
     quiet_after_input = 0.0

@@ -40,6 +40,9 @@ class Settings:
     clock: Callable[[], float] = time.monotonic
 
 
+DEFAULT_SETTINGS = Settings()
+
+
 def protocol_line(text: str) -> bytes:
     """Encode one server line: printable ASCII only, ended with CRLF."""
     safe = "".join(ch if " " <= ch <= "~" else "?" for ch in text)
@@ -57,7 +60,7 @@ def busy_reply(max_connections: int) -> bytes:
 class Session:
     """Base class: an outbox, a close flag and an idle deadline."""
 
-    def __init__(self, peer: str, settings: Settings = Settings()) -> None:
+    def __init__(self, peer: str, settings: Settings = DEFAULT_SETTINGS) -> None:
         self.peer = peer  # the client's IP address, as text
         self.settings = settings
         self.closing = False
@@ -117,7 +120,7 @@ class LineSession(Session):
     errors for bad lines, empty lines, QUIT, the idle limit) is done here.
     """
 
-    def __init__(self, peer: str, settings: Settings = Settings()) -> None:
+    def __init__(self, peer: str, settings: Settings = DEFAULT_SETTINGS) -> None:
         super().__init__(peer, settings)
         self._framer = LineFramer(settings.max_line)
 

@@ -12,7 +12,9 @@ import pytest
 from conftest import ServeProcess
 
 
-def run_labkit(*args: str, stdin: str = "", timeout: float = 10) -> subprocess.CompletedProcess:
+def run_labkit(
+    *args: str, stdin: str = "", timeout: float = 10
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "labkit", *args],
         input=stdin,
@@ -44,7 +46,15 @@ def test_options_are_honoured():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    args = ["echo", "--port", str(port), "--max-connections", "1", "--idle-timeout", "0.5"]
+    args = [
+        "echo",
+        "--port",
+        str(port),
+        "--max-connections",
+        "1",
+        "--idle-timeout",
+        "0.5",
+    ]
     with ServeProcess(*args) as server:
         assert server.first_line == f"listening on 127.0.0.1:{port}"
         with socket.create_connection(("127.0.0.1", port), timeout=5) as first:
@@ -123,3 +133,11 @@ def test_telnet_to_nothing_fails_clearly():
     result = run_labkit("telnet", "127.0.0.1", str(port))
     assert result.returncode == 1
     assert "could not connect" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_wide_bind_warns_in_one_line():
+    with ServeProcess("echo", "--host", "0.0.0.0") as server:
+        assert re.fullmatch(r"listening on 0\.0\.0\.0:\d+", server.first_line)
+        server.stop()
+        warning = server.proc.stderr.read()
+    assert warning.count("\n") == 1 and "every interface" in warning

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -107,7 +109,9 @@ def test_iac_iac_is_a_data_byte_255_and_so_invalid():
 
 telnet_command = st.one_of(
     st.tuples(st.just(IAC), st.sampled_from([0xF1, 0xF3, 0xF4, 0xF9])),
-    st.tuples(st.just(IAC), st.sampled_from([0xFB, 0xFC, 0xFD, 0xFE]), st.integers(0, 255)),
+    st.tuples(
+        st.just(IAC), st.sampled_from([0xFB, 0xFC, 0xFD, 0xFE]), st.integers(0, 255)
+    ),
     st.tuples(
         st.just(IAC), st.just(SB), st.binary(max_size=8).filter(lambda b: IAC not in b)
     ).map(lambda t: (*t[:2], *t[2], IAC, SE)),
@@ -115,7 +119,9 @@ telnet_command = st.one_of(
 
 line_body = st.lists(
     st.one_of(
-        st.binary(min_size=1, max_size=40).filter(lambda b: b"\n" not in b and IAC not in b),
+        st.binary(min_size=1, max_size=40).filter(
+            lambda b: b"\n" not in b and IAC not in b
+        ),
         st.sampled_from([b"deal", b"a" * 300]),
     ),
     max_size=4,
@@ -132,7 +138,9 @@ def expected_event(body: bytes):
 
 
 @given(
-    lines=st.lists(st.tuples(line_body, st.lists(telnet_command, max_size=2)), max_size=6),
+    lines=st.lists(
+        st.tuples(line_body, st.lists(telnet_command, max_size=2)), max_size=6
+    ),
     cuts=st.lists(st.integers(min_value=0, max_value=5000), max_size=20),
 )
 def test_random_streams_in_random_chunks(lines, cuts):
@@ -143,7 +151,7 @@ def test_random_streams_in_random_chunks(lines, cuts):
     framer = LineFramer()
     events = []
     points = sorted({0, len(stream), *(c for c in cuts if c < len(stream))})
-    for start, end in zip(points, points[1:]):
+    for start, end in itertools.pairwise(points):
         events += framer.feed(stream[start:end])
     assert events == [expected_event(body) for body, _ in lines]
     assert framer.buffered == 0
@@ -151,6 +159,8 @@ def test_random_streams_in_random_chunks(lines, cuts):
 
 @pytest.mark.parametrize("max_line", [1, 8, 512])
 def test_the_limit_is_a_knob(max_line):
-    events = feed_chunked(b"a" * max_line + b"\n" + b"a" * (max_line + 1) + b"\n", 3, max_line)
+    events = feed_chunked(
+        b"a" * max_line + b"\n" + b"a" * (max_line + 1) + b"\n", 3, max_line
+    )
     assert events[0] == Line("a" * max_line)
     assert isinstance(events[1], BadLine) and events[1].code == "LINE-TOO-LONG"

@@ -15,7 +15,7 @@ import socket
 from http.server import HTTPServer, SimpleHTTPRequestHandler
 from pathlib import Path
 
-from ..session import Settings
+from ..session import DEFAULT_SETTINGS, Settings
 from ..transports.base import Server
 
 SITE = Path(__file__).resolve().parent.parent / "site"
@@ -71,7 +71,7 @@ class _HTTPServer(HTTPServer):
 class HttpServer(Server):
     transport = "threaded"
 
-    def __init__(self, *, settings: Settings = Settings(), **kwargs) -> None:
+    def __init__(self, *, settings: Settings = DEFAULT_SETTINGS, **kwargs) -> None:
         super().__init__(settings=settings, service="http", **kwargs)
 
     def _start_serving(self) -> None:
@@ -106,8 +106,7 @@ class HttpServer(Server):
             try:
                 request.settimeout(0.1)
                 request.sendall(
-                    b"HTTP/1.0 503 Service Unavailable\r\n"
-                    b"Content-Length: 0\r\n\r\n"
+                    b"HTTP/1.0 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n"
                 )
             except OSError:
                 pass

@@ -18,6 +18,7 @@ happens to run. They write to ``log`` and ``errors`` instead.
 from __future__ import annotations
 
 import errno
+import ipaddress
 import socket
 import sys
 import threading
@@ -26,7 +27,7 @@ import traceback
 from collections import deque
 from dataclasses import dataclass
 
-from ..session import Session, Settings
+from ..session import DEFAULT_SETTINGS, Session, Settings
 
 DEFAULT_HOST = "127.0.0.1"  # loopback: nobody else on the network can connect
 DEFAULT_MAX_CONNECTIONS = 256
@@ -63,6 +64,20 @@ class ServerError:
 def format_address(host: str, port: int) -> str:
     """``127.0.0.1:9000``, or ``[::1]:9000`` for IPv6."""
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def wide_bind_warning(host: str) -> str | None:
+    """A one-line warning when ``host`` opens the server to the whole network."""
+    try:
+        wide = host == "" or ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        wide = False  # a name: it resolves to one address
+    if not wide:
+        return None
+    return (
+        f"labkit: listening on every interface ({host or 'all'}): anyone who can "
+        "reach this machine can connect; use 127.0.0.1 unless you mean it"
+    )
 
 
 def bind_listener(host: str, port: int, backlog: int) -> socket.socket:
@@ -107,7 +122,7 @@ class Server:
         host: str = DEFAULT_HOST,
         port: int = 0,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
-        settings: Settings = Settings(),
+        settings: Settings = DEFAULT_SETTINGS,
         service: str = "",
     ) -> None:
         if max_connections < 1:
