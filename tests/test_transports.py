@@ -338,7 +338,9 @@ def test_a_failing_session_is_recorded_and_others_are_served(capfd, no_leaks):
             assert read_until_closed(victim) == b""
         assert wait_until(lambda: server.errors)
         (error,) = server.errors
-        assert "a bug in the game" in error.message and "RuntimeError" in error.traceback
+        assert (
+            "a bug in the game" in error.message and "RuntimeError" in error.traceback
+        )
         assert server.stats.errors == 1
         with connect(server) as other:
             other.sendall(b"quit\n")

@@ -20,4 +20,6 @@ class ThreadedServer(AcceptLoopServer):
         super()._start_serving()
 
     def handle(self, conn: socket.socket, peer: str) -> None:
-        self.start_thread(self.serve_connection, f"conn-{next(self._numbers)}", conn, peer)
+        self.start_thread(
+            self.serve_connection, f"conn-{next(self._numbers)}", conn, peer
+        )
