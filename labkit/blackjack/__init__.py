@@ -1,0 +1,65 @@
+"""Blackjack: the game (sans-IO), its wire protocol, a checker, and a client.
+
+    game      cards, hands, a round, the tally; no I/O
+    protocol  server lines <-> the game's plain data
+    check     the protocol's invariants, for any transcript
+    client    BlackjackClient, over a real socket
+
+The server side is :class:`labkit.services.blackjack.BlackjackSession`.
+"""
+
+from __future__ import annotations
+
+from .check import Checker, check_transcript
+from .game import (
+    FULL_DECK,
+    Card,
+    Game,
+    Hand,
+    NotNow,
+    Result,
+    Round,
+    Score,
+    Turn,
+    hand_total,
+    settle,
+    shuffled_deck,
+)
+from .protocol import Bye, Error, Info, Welcome, format_event, parse_line
+
+
+def __getattr__(name: str):
+    # The client opens sockets: load it only when asked for, so the server
+    # side, which imports the game, stays free of it.
+    if name in ("BlackjackClient", "ServerRefused", "Table"):
+        from . import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "FULL_DECK",
+    "BlackjackClient",
+    "Bye",
+    "Card",
+    "Checker",
+    "Error",
+    "Game",
+    "Hand",
+    "Info",
+    "NotNow",
+    "Result",
+    "Round",
+    "Score",
+    "ServerRefused",
+    "Table",
+    "Turn",
+    "Welcome",
+    "check_transcript",
+    "format_event",
+    "hand_total",
+    "parse_line",
+    "settle",
+    "shuffled_deck",
+]
