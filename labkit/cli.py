@@ -18,6 +18,7 @@ import socket
 import sys
 import threading
 
+from .play import play
 from .servers import SERVICES, make_server
 from .transports import TRANSPORTS
 from .transports.base import (
@@ -77,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     telnet = commands.add_parser("telnet", help="a line client, like telnet")
     telnet.add_argument("host")
     telnet.add_argument("port", type=_port)
+
+    player = commands.add_parser("play", help="play Blackjack in the terminal")
+    player.add_argument("host")
+    player.add_argument("port", type=_port)
     return parser
 
 
@@ -84,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "play":
+        return play(args.host, args.port)
     return telnet(args.host, args.port)
 
 
