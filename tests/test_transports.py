@@ -16,9 +16,7 @@ import pytest
 from conftest import wait_until
 
 from labkit.session import LineSession, Settings
-from labkit.transports import IterativeServer, ThreadedServer
-
-TRANSPORTS = ["threaded", "iterative"]
+from labkit.transports import TRANSPORTS
 
 
 def connect(server, timeout: float = 5.0) -> socket.socket:
@@ -229,14 +227,14 @@ def test_stop_with_100_open_connections(start, transport, no_leaks):
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_a_new_server_on_the_same_fixed_port_right_after_a_stop(transport):
-    first = ThreadedServer if transport == "threaded" else IterativeServer
-    server = first(LineSession).start()
+    kind = TRANSPORTS[transport]
+    server = kind(LineSession).start()
     port = server.port
     with connect(server) as sock:  # a connection, so TIME_WAIT is left behind
         sock.sendall(b"quit\n")
         assert read_until_closed(sock) == b"BYE see you next time\r\n"
     assert server.stop()
-    again = first(LineSession, port=port).start()
+    again = kind(LineSession, port=port).start()
     try:
         with connect(again) as sock:
             sock.sendall(b"quit\n")
@@ -268,8 +266,9 @@ def test_busy_when_full_and_admitted_again_when_freed(start):
 
 @pytest.fixture(params=TRANSPORTS)
 def line_server(request):
-    kind = ThreadedServer if request.param == "threaded" else IterativeServer
-    server = kind(LineSession, settings=Settings(idle_timeout=1.0)).start()
+    server = TRANSPORTS[request.param](
+        LineSession, settings=Settings(idle_timeout=1.0)
+    ).start()
     yield server
     assert server.stop()
 
@@ -324,14 +323,17 @@ def test_a_slow_drip_does_not_hold_a_connection_open(line_server):
         assert read_until_closed(sock) == b""
 
 
-def test_a_failing_session_is_recorded_and_others_are_served(capfd, no_leaks):
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_failing_session_is_recorded_and_others_are_served(
+    transport, capfd, no_leaks
+):
     class Broken(LineSession):
         def handle_command(self, command: str, argument: str) -> None:
             if command == "CRASH":
                 raise RuntimeError("a bug in the game")
             super().handle_command(command, argument)
 
-    server = ThreadedServer(Broken).start()
+    server = TRANSPORTS[transport](Broken).start()
     try:
         with connect(server) as victim:
             victim.sendall(b"crash\n")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from .base import PortInUseError, Server, ServerError, Stats
 from .iterative import IterativeServer
+from .socketserver import SocketServerServer
 from .threaded import ThreadedServer
 
 TRANSPORTS: dict[str, type[Server]] = {
     "threaded": ThreadedServer,
     "iterative": IterativeServer,
+    "socketserver": SocketServerServer,
 }
 
 __all__ = [
@@ -17,6 +19,7 @@ __all__ = [
     "PortInUseError",
     "Server",
     "ServerError",
+    "SocketServerServer",
     "Stats",
     "ThreadedServer",
 ]

@@ -27,7 +27,7 @@ import traceback
 from collections import deque
 from dataclasses import dataclass
 
-from ..session import DEFAULT_SETTINGS, Session, Settings
+from ..session import DEFAULT_SETTINGS, Session, Settings, busy_reply
 
 DEFAULT_HOST = "127.0.0.1"  # loopback: nobody else on the network can connect
 DEFAULT_MAX_CONNECTIONS = 256
@@ -110,7 +110,11 @@ def bind_listener(host: str, port: int, backlog: int) -> socket.socket:
 
 
 class Server:
-    """The interface of every transport; subclasses implement ``_serve``."""
+    """The interface of every transport.
+
+    Subclasses implement ``_start_serving`` and ``_stop_serving``, and keep
+    the books through ``admit`` and ``release`` for each connection.
+    """
 
     transport = "base"
     backlog = 128
@@ -140,6 +144,7 @@ class Server:
         self._listener: socket.socket | None = None
         self._address: tuple[str, int] | None = None
         self._threads: set[threading.Thread] = set()
+        self._connections: set[object] = set()
 
     # -- the public interface ---------------------------------------------
 
@@ -231,6 +236,42 @@ class Server:
 
     def _stop_serving(self) -> None:
         raise NotImplementedError
+
+    def admit(self, connection: object, peer: str) -> bool:
+        """Count a new connection in, unless the server is full or stopping.
+
+        A connection that is not admitted must be answered with
+        ``busy_reply()`` (when full) and closed by the caller.
+        """
+        with self._lock:
+            if self._stopping.is_set():
+                return False
+            if self.stats.open >= self.max_connections:
+                self.stats.rejected += 1
+                admitted = False
+            else:
+                self._connections.add(connection)
+                self.stats.open += 1
+                self.stats.accepted += 1
+                admitted = True
+        self.record(
+            f"connection from {peer}" if admitted else f"busy: turned away {peer}"
+        )
+        return admitted
+
+    def release(self, connection: object) -> None:
+        """Count a connection out, once it is closed."""
+        with self._lock:
+            if connection in self._connections:
+                self._connections.discard(connection)
+                self.stats.open -= 1
+
+    def open_connections(self) -> list[object]:
+        with self._lock:
+            return list(self._connections)
+
+    def busy_reply(self) -> bytes:
+        return busy_reply(self.max_connections)
 
     def new_session(self, peer: str) -> Session:
         assert self.session_class is not None, "this server has no sessions"

@@ -1,15 +1,16 @@
-"""The lecture's designs: an accept loop, and a blocking socket per connection.
+"""Blocking sockets, one per connection: what the lecture's designs share.
 
-``AcceptLoopServer`` is the loop from the lecture's slides::
+:func:`serve_connection` runs one session over one blocking socket from the
+connection's first byte to its close, and is used by the iterative, threaded
+and socketserver transports alike. :class:`AcceptLoopServer` is the loop from
+the lecture's slides::
 
     while True:
         c, a = s.accept()
         handle(c)           # iterative: here; threaded: in a new thread
 
 made safe to run inside a notebook: the loop also wakes up for ``stop()``,
-a full server answers ``ERROR BUSY``, and every connection is driven by
-:func:`drive`, which holds the idle deadline and sends each reply before it
-reads again (so a connection's memory stays bounded).
+and a full server answers ``ERROR BUSY``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import selectors
 import socket
 import time
 
-from ..session import Session, busy_reply
+from ..session import Session
 from .base import Server
 
 RECV_SIZE = 65536
@@ -29,8 +30,10 @@ LINGER = 0.5  # seconds to wait for the peer's FIN before closing (see finish)
 def drive(sock: socket.socket, session: Session) -> None:
     """Run one session over one blocking socket until it wants to close.
 
-    Raises OSError (reset, broken pipe, a send that timed out because the
-    peer does not read) for the caller to treat as the end of the connection.
+    Each reply is sent before the next read, so a connection holds at most
+    one receive buffer of output: memory stays bounded. Raises OSError
+    (reset, broken pipe, a send that timed out because the peer does not
+    read) for the caller to treat as the end of the connection.
     """
     clock = session.settings.clock
     send_timeout = session.settings.idle_timeout
@@ -87,11 +90,53 @@ def finish(sock: socket.socket) -> None:
         sock.close()
 
 
+def serve_connection(server: Server, conn: socket.socket, peer: str) -> None:
+    """Drive a new session on an admitted ``conn`` to its end; never raises."""
+    ended = "closed"
+    try:
+        drive(conn, server.new_session(peer))
+    except TimeoutError:
+        ended = "closed: the client stopped reading"
+    except OSError as exc:
+        ended = f"closed: {exc.strerror or exc}"
+    except Exception as exc:  # a bug in a session: keep serving the others
+        ended = "closed after an error"
+        server.record_error(f"session with {peer}", repr(exc))
+    finally:
+        if server.running:
+            finish(conn)
+        else:
+            conn.close()
+        server.release(conn)
+        server.record(f"{ended} ({peer})")
+
+
+def turn_away(conn: socket.socket, reply: bytes) -> None:
+    """Send ``reply`` if the peer can take it at once, then close."""
+    try:
+        conn.settimeout(0.1)
+        conn.sendall(reply)
+        conn.shutdown(socket.SHUT_WR)
+        conn.setblocking(False)
+        conn.recv(RECV_SIZE)  # read what already came, so close sends no reset
+    except OSError:
+        pass
+    conn.close()
+
+
+def shut_down_all(server: Server) -> None:
+    """Wake every thread blocked on one of the server's connections."""
+    for conn in server.open_connections():
+        try:
+            conn.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
 class AcceptLoopServer(Server):
     """Accepts connections in one thread; ``handle`` decides what then."""
 
     def _start_serving(self) -> None:
-        self._connections: set[socket.socket] = set()
         self._wake_reader, self._wake_writer = socket.socketpair()
         self.start_thread(self._accept_loop, "accept")
 
@@ -100,13 +145,7 @@ class AcceptLoopServer(Server):
             self._wake_writer.send(b"x")
         except OSError:
             pass  # the accept loop has already ended
-        with self._lock:
-            connections = list(self._connections)
-        for conn in connections:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked on it
-            except OSError:
-                pass
+        shut_down_all(self)
 
     def handle(self, conn: socket.socket, peer: str) -> None:
         raise NotImplementedError
@@ -134,53 +173,11 @@ class AcceptLoopServer(Server):
             if exc.errno in (errno.EMFILE, errno.ENFILE):
                 self.record_error("accept", "out of file descriptors")
                 self._stopping.wait(0.1)  # let some connections end first
-            return  # the peer gave up before we accepted it: nothing to do
+            return  # or the peer gave up before we accepted it: nothing to do
         peer = address[0]
-        with self._lock:
-            admitted = self.stats.open < self.max_connections
-            if admitted and not self._stopping.is_set():
-                self._connections.add(conn)
-                self.stats.open += 1
-                self.stats.accepted += 1
-        if not admitted:
-            self._reject(conn, peer)
-        elif self._stopping.is_set():
-            conn.close()
-        else:
+        if self.admit(conn, peer):
             self.handle(conn, peer)
-
-    def _reject(self, conn: socket.socket, peer: str) -> None:
-        self.count(rejected=1)
-        self.record(f"busy: turned away {peer}")
-        try:
-            conn.settimeout(0.1)
-            conn.sendall(busy_reply(self.max_connections))
-            conn.shutdown(socket.SHUT_WR)
-            conn.setblocking(False)
-            conn.recv(RECV_SIZE)  # read what already came, so close sends no reset
-        except OSError:
-            pass
-        conn.close()
-
-    def serve_connection(self, conn: socket.socket, peer: str) -> None:
-        """Drive a new session on ``conn`` to its end; never raises."""
-        self.record(f"connection from {peer}")
-        ended = "closed"
-        try:
-            drive(conn, self.new_session(peer))
-        except TimeoutError:
-            ended = "closed: the client stopped reading"
-        except OSError as exc:
-            ended = f"closed: {exc.strerror or exc}"
-        except Exception as exc:  # a bug in a session: keep serving others
-            ended = "closed after an error"
-            self.record_error(f"session with {peer}", repr(exc))
-        finally:
-            if self._stopping.is_set():
-                conn.close()
-            else:
-                finish(conn)
-            with self._lock:
-                self._connections.discard(conn)
-                self.stats.open -= 1
-            self.record(f"{ended} ({peer})")
+        elif self.running:
+            turn_away(conn, self.busy_reply())
+        else:
+            conn.close()

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import socket
 
-from .blocking import AcceptLoopServer
+from .blocking import AcceptLoopServer, serve_connection
 
 
 class IterativeServer(AcceptLoopServer):
     transport = "iterative"
 
     def handle(self, conn: socket.socket, peer: str) -> None:
-        self.serve_connection(conn, peer)
+        serve_connection(self, conn, peer)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import socket
 
-from .blocking import AcceptLoopServer
+from .blocking import AcceptLoopServer, serve_connection
 
 
 class ThreadedServer(AcceptLoopServer):
@@ -20,6 +20,5 @@ class ThreadedServer(AcceptLoopServer):
         super()._start_serving()
 
     def handle(self, conn: socket.socket, peer: str) -> None:
-        self.start_thread(
-            self.serve_connection, f"conn-{next(self._numbers)}", conn, peer
-        )
+        name = f"conn-{next(self._numbers)}"
+        self.start_thread(serve_connection, name, self, conn, peer)
