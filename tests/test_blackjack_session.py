@@ -52,7 +52,7 @@ def feed(session: BlackjackSession, data: bytes, cuts=()) -> bytes:
     """Feed ``data`` cut at ``cuts``; return everything sent, greeting included."""
     edges = [0, *sorted(set(cuts)), len(data)]
     out = session.data_to_send()
-    for start, end in zip(edges, edges[1:]):
+    for start, end in zip(edges, edges[1:], strict=False):
         session.data_received(data[start:end])
         out += session.data_to_send()
     return out
@@ -120,7 +120,9 @@ def test_a_bust_shows_the_hole_card_and_no_dealer_draw():
 def test_rejected_commands_get_one_error_and_leave_the_round_in_play():
     session = stacked_session("9C", "10H", "6D", "7S", "2S")
     feed(session, b"DEAL\n")
-    out = feed(session, b"DEAL\nFOO bar\nDE\xe9L\n" + b"X" * 600 + b"\nSCORE\nHELP\n\n  \n")
+    out = feed(
+        session, b"DEAL\nFOO bar\nDE\xe9L\n" + b"X" * 600 + b"\nSCORE\nHELP\n\n  \n"
+    )
     assert lines(out) == [
         "ERROR NOT-NOW a round is in play; HIT or STAND first",
         "ERROR UNKNOWN-COMMAND FOO is not a command; try HELP",
@@ -129,13 +131,20 @@ def test_rejected_commands_get_one_error_and_leave_the_round_in_play():
         "SCORE 0 0 0",
         *(f"INFO {text}" for text in HELP),
     ]
-    assert lines(feed(session, b"hit me\n")) == ["HAND PLAYER 17 9C 6D 2S", "TURN HIT STAND"]
+    assert lines(feed(session, b"hit me\n")) == [
+        "HAND PLAYER 17 9C 6D 2S",
+        "TURN HIT STAND",
+    ]
 
 
 def test_commands_are_case_insensitive_and_spaces_around_them_are_ignored():
     session = stacked_session("9C", "10H", "6D", "7S")
     out = lines(feed(session, b"  dEaL \r\n\tsTaNd\t\n"))
-    assert out[1:4] == ["HAND DEALER ? 10H ??", "HAND PLAYER 15 9C 6D", "TURN HIT STAND"]
+    assert out[1:4] == [
+        "HAND DEALER ? 10H ??",
+        "HAND PLAYER 15 9C 6D",
+        "TURN HIT STAND",
+    ]
     assert out[-1] == "SCORE 0 1 0"
 
 
@@ -174,7 +183,10 @@ def test_the_idle_limit_closes_with_an_error_line():
     now[0] += 1.5
     session.deadline_passed()
     assert session.closing
-    assert session.data_to_send() == b"ERROR IDLE-TIMEOUT no command for 30 seconds; closing\r\n"
+    assert (
+        session.data_to_send()
+        == b"ERROR IDLE-TIMEOUT no command for 30 seconds; closing\r\n"
+    )
 
 
 def test_the_seed_deals_the_same_on_every_session_and_none_shuffles_unpredictably():
@@ -237,7 +249,10 @@ def test_any_script_in_any_chunking_keeps_every_invariant(seed, commands, data):
 
 
 @settings(max_examples=150, deadline=None)
-@given(seed=st.integers(0, 2**32), commands=st.lists(st.sampled_from(COMMANDS), max_size=30))
+@given(
+    seed=st.integers(0, 2**32),
+    commands=st.lists(st.sampled_from(COMMANDS), max_size=30),
+)
 def test_the_hole_card_is_never_on_the_wire_before_the_reveal(seed, commands):
     session = new_session(seed)
     session.data_to_send()
@@ -266,7 +281,9 @@ def test_score_counts_every_result(seed, rounds):
     out = lines(feed(session, "".join(c + "\n" for c in sent).encode()))
     results = [line.split()[1] for line in out if line.startswith("RESULT")]
     assert len(results) == rounds
-    expected = f"SCORE {results.count('WIN')} {results.count('LOSE')} {results.count('PUSH')}"
+    expected = (
+        f"SCORE {results.count('WIN')} {results.count('LOSE')} {results.count('PUSH')}"
+    )
     assert out[-1] == expected
 
 
@@ -318,8 +335,14 @@ def test_the_checker_accepts_the_protocols_example():
         (GOOD[:10] + [("S", "RESULT WIN 19 16 HIGHER")], "stopped at 16"),
         (GOOD[:5] + [("C", "DEAL"), ("S", "HAND DEALER ? 2C ??")], "NOT-NOW"),
         (GOOD[:2] + [("S", "ERROR NOT-NOW no")], "allowed"),
-        (GOOD[:5] + [("C", "SCORE"), ("S", "SCORE 0 0 0"), ("S", "SCORE 0 0 0")], "no command"),
-        (GOOD + [("C", "QUIT"), ("S", "BYE"), ("S", "SCORE 1 0 0")], "after the server closed"),
+        (
+            GOOD[:5] + [("C", "SCORE"), ("S", "SCORE 0 0 0"), ("S", "SCORE 0 0 0")],
+            "no command",
+        ),
+        (
+            GOOD + [("C", "QUIT"), ("S", "BYE"), ("S", "SCORE 1 0 0")],
+            "after the server closed",
+        ),
         (GOOD + [("C", "HELP"), ("S", "SCORE 1 0 0")], "INFO"),
         (GOOD + [("C", "FOO"), ("S", "ERROR NOT-NOW x")], "UNKNOWN-COMMAND"),
         (GOOD[:9], "did not finish"),
@@ -337,7 +360,12 @@ def test_the_checker_catches_a_dealer_drawing_at_17_and_a_leaked_hole_card():
                   ("S", "HAND DEALER 19 10H 7S 2C")]  # fmt: skip
     with pytest.raises(ProtocolError, match="drew at 17"):
         check_transcript(drew_at_17, complete=False)
-    leaked = [*dealt, ("S", "X-DEBUG hole 7S"), ("C", "STAND"), ("S", "HAND DEALER 17 10H 7S")]
+    leaked = [
+        *dealt,
+        ("S", "X-DEBUG hole 7S"),
+        ("C", "STAND"),
+        ("S", "HAND DEALER 17 10H 7S"),
+    ]
     with pytest.raises(ProtocolError, match="before the reveal"):
         check_transcript(leaked, complete=False)
 

@@ -232,7 +232,9 @@ def test_any_round_keeps_the_rules(deck, hits):
             for n in range(2, len(game_round.dealer))
         )
     # The player stops at 21 or over, or by standing; never hits past it.
-    assert all(hand_total(game_round.player[:n]) < 21 for n in range(2, len(game_round.player)))
+    assert all(
+        hand_total(game_round.player[:n]) < 21 for n in range(2, len(game_round.player))
+    )
     assert (result.outcome, result.reason) == outcome_oracle(player, dealer)
 
 
@@ -273,7 +275,9 @@ def test_the_score_counts_every_result(seed, rounds):
         results.append(events[-2])
         assert events[-1] == game.score
     outcomes = [result.outcome for result in results]
-    assert game.score == Score(outcomes.count("WIN"), outcomes.count("LOSE"), outcomes.count("PUSH"))
+    assert game.score == Score(
+        outcomes.count("WIN"), outcomes.count("LOSE"), outcomes.count("PUSH")
+    )
 
 
 @given(st.integers(0, 2**32), st.lists(st.lists(st.booleans(), max_size=5), max_size=5))
@@ -292,5 +296,7 @@ def test_every_deal_shuffles_a_fresh_full_deck():
 
 
 def test_different_seeds_deal_differently():
-    deals = {tuple(map(str, Game(random.Random(seed)).deal()[1].cards)) for seed in range(20)}
+    deals = {
+        tuple(map(str, Game(random.Random(seed)).deal()[1].cards)) for seed in range(20)
+    }
     assert len(deals) > 10

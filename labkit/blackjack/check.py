@@ -200,9 +200,8 @@ class Checker:
                 self._fail("SCORE is answered with SCORE", line)
             self._check_score(event, line)
         else:
-            code = command if command in ("BAD-ENCODING", "LINE-TOO-LONG") else (
-                "UNKNOWN-COMMAND"
-            )
+            bad_line = command in ("BAD-ENCODING", "LINE-TOO-LONG")
+            code = command if bad_line else "UNKNOWN-COMMAND"
             if not (isinstance(event, Error) and event.code == code):
                 self._fail(f"expected ERROR {code} for {command}", line)
         self._pending.popleft()
@@ -216,10 +215,14 @@ class Checker:
                 if event.code != "NOT-NOW":
                     self._fail(f"{command} may only be refused with NOT-NOW", line)
                 if allowed:
-                    self._fail(f"{command} was refused although it is allowed now", line)
+                    self._fail(
+                        f"{command} was refused although it is allowed now", line
+                    )
                 return True
             if not allowed:
-                self._fail(f"{command} is not allowed now: expected ERROR NOT-NOW", line)
+                self._fail(
+                    f"{command} is not allowed now: expected ERROR NOT-NOW", line
+                )
             self._phase = {"DEAL": DEALING, "HIT": HITTING, "STAND": REVEAL}[command]
         head.lines += 1
         return self._round_line(event, line)
@@ -244,7 +247,9 @@ class Checker:
             self._fail(f"expected {phase}", line)
         if phase == DEALING:
             if not event.hidden:
-                self._fail("DEAL must show the dealer's hand with the hole card hidden", line)
+                self._fail(
+                    "DEAL must show the dealer's hand with the hole card hidden", line
+                )
             self._seen, self._words = set(), set()
             self._player, self._dealer = (), ()
             self._add_cards(event, (), line)
@@ -276,7 +281,9 @@ class Checker:
                 self._fail(f"the dealer drew at {total}", line)
             if len(event.cards) != len(self._dealer) + 1:
                 self._fail("the dealer draws one card at a time", line)
-        self._add_cards(event, self._dealer if phase == DRAWING else self._dealer[:1], line)
+        self._add_cards(
+            event, self._dealer if phase == DRAWING else self._dealer[:1], line
+        )
         self._dealer = event.cards
         self._phase = DRAWING
         return False
@@ -300,7 +307,10 @@ class Checker:
         if player <= BLACKJACK and dealer < DEALER_STANDS_ON:
             self._fail(f"the dealer stopped at {dealer}", line)
         if result != settle(player, dealer):
-            self._fail(f"RESULT does not agree with the hands ({player} against {dealer})", line)
+            self._fail(
+                f"RESULT does not agree with the hands ({player} against {dealer})",
+                line,
+            )
         self.results.append(result)
         self.score = self.score.counting(result)
         self._phase = SETTLED

@@ -1,7 +1,7 @@
 """A Blackjack client: the protocol as method calls and plain data.
 
-    with BlackjackClient(server) as game:      # a server handle, or (host, port)
-        table = game.deal()                     # Table(dealer=..., player=..., actions=...)
+    with BlackjackClient(server) as game:  # a server handle, or (host, port)
+        table = game.deal()  # Table(dealer=..., player=..., actions=...)
         while table.actions:
             table = game.hit() if table.player.total < 17 else game.stand()
         print(table.result, table.score)

@@ -46,7 +46,9 @@ class Card:
         return 10 if self.rank in ("J", "Q", "K") else int(self.rank)
 
 
-FULL_DECK: tuple[Card, ...] = tuple(Card(rank, suit) for suit in SUITS for rank in RANKS)
+FULL_DECK: tuple[Card, ...] = tuple(
+    Card(rank, suit) for suit in SUITS for rank in RANKS
+)
 
 
 def hand_total(cards: Iterable[Card]) -> int:

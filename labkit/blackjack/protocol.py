@@ -24,7 +24,11 @@ from .game import (
 
 VERSION = "labkit-blackjack/1"
 HIDDEN = "??"  # the dealer's hole card, face down
-OUTCOMES = {"WIN": ("DEALER-BUST", "HIGHER"), "LOSE": ("BUST", "LOWER"), "PUSH": ("EQUAL",)}
+OUTCOMES = {
+    "WIN": ("DEALER-BUST", "HIGHER"),
+    "LOSE": ("BUST", "LOWER"),
+    "PUSH": ("EQUAL",),
+}
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import random
 
 from ..blackjack.game import Game, NotNow
 from ..blackjack.protocol import VERSION, Info, Welcome, format_event
-from ..session import LineSession, Settings
+from ..session import DEFAULT_SETTINGS, LineSession, Settings
 
 HELP = (
     "Blackjack: get closer to 21 than the dealer without going over.",
@@ -35,7 +35,7 @@ class BlackjackSession(LineSession):
 
     greeting = Welcome(VERSION, "type HELP for commands")
 
-    def __init__(self, peer: str, settings: Settings = Settings()) -> None:
+    def __init__(self, peer: str, settings: Settings = DEFAULT_SETTINGS) -> None:
         super().__init__(peer, settings)
         seed = settings.seed
         rng = random.SystemRandom() if seed is None else random.Random(seed)
