@@ -5,7 +5,7 @@ from __future__ import annotations
 from .services import SESSIONS
 from .services.http import HttpServer
 from .session import Settings
-from .transports import TRANSPORTS
+from .transports import transport_class
 from .transports.base import DEFAULT_HOST, DEFAULT_MAX_CONNECTIONS, Server
 
 SERVICES = (*SESSIONS, "http")
@@ -29,12 +29,9 @@ def make_server(
         raise ValueError(
             f"unknown service {service!r}; choose one of: {', '.join(SERVICES)}"
         )
-    if transport not in TRANSPORTS:
-        raise ValueError(
-            f"unknown transport {transport!r}; choose one of: {', '.join(TRANSPORTS)}"
-        )
     if idle_timeout is not None and idle_timeout <= 0:
         raise ValueError("idle_timeout must be a number of seconds above 0, or None")
+    server_class = transport_class(transport)
     settings = Settings(idle_timeout=idle_timeout, seed=seed)
     options = dict(host=host, port=port, max_connections=max_connections)
     if service == "http":
@@ -44,6 +41,6 @@ def make_server(
                 "use transport='threaded'"
             )
         return HttpServer(settings=settings, **options)
-    return TRANSPORTS[transport](
+    return server_class(
         SESSIONS[service], settings=settings, service=service, **options
     )

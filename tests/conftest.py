@@ -62,6 +62,9 @@ def start():
 @pytest.fixture
 def no_leaks():
     """Fail the test if it leaves labkit threads or file descriptors behind."""
+    from labkit.transports.twisted import call_in_reactor
+
+    call_in_reactor(lambda: None)  # the reactor's own descriptors are for life
     threads, fds = labkit_threads(), open_fds()
     yield
     assert wait_until(lambda: labkit_threads() == threads), (
