@@ -8,11 +8,18 @@ import threading
 import time
 
 import pytest
+import reliability
 
 import labkit
 
 # .ci/run sets this: there a missing program is a failure, not a skip.
 REQUIRED = os.environ.get("LABKIT_REQUIRE_ALL") == "1"
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    path = os.environ.get("LABKIT_RELIABILITY_REPORT")
+    if path and reliability.rows:
+        reliability.write(path, passed=exitstatus == 0)
 
 
 def require_program(name: str) -> str:
@@ -81,13 +88,15 @@ class ServeProcess:
     ``host`` and ``port`` come from its first line, ``listening on HOST:PORT``.
     """
 
-    def __init__(self, *args: str, timeout: float = 10.0) -> None:
+    def __init__(
+        self, *args: str, timeout: float = 10.0, prefix: tuple[str, ...] = ()
+    ) -> None:
         import select
         import subprocess
         import sys
 
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "labkit", "serve", *args],
+            [*prefix, sys.executable, "-m", "labkit", "serve", *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
