@@ -20,6 +20,7 @@ from labkit.blackjack import BlackjackClient, ServerRefused, check_transcript
 from labkit.clients import ConnectionClosed, ProtocolError
 from labkit.services.blackjack import BlackjackSession
 from labkit.session import LineSession, Settings
+from labkit.transports import TRANSPORTS as ALL_TRANSPORTS
 from labkit.transports import transport_class
 
 pytestmark = pytest.mark.timeout(120)
@@ -106,6 +107,28 @@ def test_a_client_plays_rounds_on_each_transport(no_leaks, start, transport):
     assert_clean(server)
 
 
+@pytest.mark.parametrize("transport", ALL_TRANSPORTS)
+def test_every_transport_deals_the_same_seeded_game(request, start, transport):
+    """The session decides everything: any transport carries the same lines."""
+    if transport != "twisted":  # Twisted's reactor, once started, stays for good
+        request.getfixturevalue("no_leaks")
+    server = start("blackjack", transport, seed=8)
+    with BlackjackClient(server) as client:
+        for _ in range(3):
+            play_round(client)
+        client.help()
+        client.quit()
+        sent = [line for side, line in client.transcript if side == "C"]
+        received = [line for side, line in client.transcript if side == "S"]
+        check_transcript(client.transcript)
+    session = BlackjackSession("127.0.0.1", Settings(seed=8))
+    session.connection_made()
+    session.data_received("".join(f"{line}\r\n" for line in sent).encode())
+    assert session.data_to_send().decode().split("\r\n")[:-1] == received
+    assert_clean(server)
+    assert server.stop()  # before no_leaks looks
+
+
 @pytest.mark.parametrize("seed", [None, 11])
 def test_200_clients_play_5_rounds_each_at_the_same_time(no_leaks, start, seed):
     players, rounds = 200, 5
@@ -141,19 +164,6 @@ def test_200_clients_play_5_rounds_each_at_the_same_time(no_leaks, start, seed):
     else:
         assert len(distinct) == 1  # the same commands, the same cards, every time
     assert_clean(server)
-
-
-def test_seeded_servers_deal_like_a_session_with_the_same_seed(start):
-    server = start("blackjack", "threaded", seed=99)
-    with BlackjackClient(server) as client:
-        for _ in range(3):
-            play_round(client)
-        sent = [line for side, line in client.transcript if side == "C"]
-        received = [line for side, line in client.transcript if side == "S"]
-    session = BlackjackSession("127.0.0.1", Settings(seed=99))
-    session.connection_made()
-    session.data_received("".join(f"{line}\r\n" for line in sent).encode())
-    assert session.data_to_send().decode().split("\r\n")[:-1] == received
 
 
 def test_iterative_serves_one_player_at_a_time(no_leaks, start):
