@@ -411,3 +411,15 @@ def test_the_client_times_out_on_a_silent_server(no_leaks):
     with liar([]) as server, BlackjackClient(server, timeout=0.5) as client:
         with pytest.raises(TimeoutError):
             client.deal()
+
+
+def test_the_client_reports_an_idle_timeout_as_a_refusal(no_leaks, start):
+    server = start("blackjack", "threaded", idle_timeout=0.3)
+    with BlackjackClient(server) as client:
+        assert wait_until(lambda: server.stats.open == 0)  # the server gave up on us
+        with pytest.raises(ServerRefused) as refused:
+            client.deal()
+        assert refused.value.code == "IDLE-TIMEOUT"
+        with pytest.raises(ConnectionClosed):
+            client.score()
+        check_transcript(client.transcript)
