@@ -28,7 +28,7 @@ from .game import (
 from .protocol import Bye, Error, Info, Welcome, format_event, parse_line
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     # The client opens sockets: load it only when asked for, so the server
     # side, which imports the game, stays free of it.
     if name in ("BlackjackClient", "ServerRefused", "Table"):
