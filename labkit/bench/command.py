@@ -1,0 +1,104 @@
+"""``python -m labkit bench``: the command line of the benchmark.
+
+    python -m labkit bench [--quick] [--duration S] [--repeats N]
+                           [--only NAME ...] [--connections N ...]
+                           [--players N ...] [--out FILE.json]
+
+Prints one line per run as it ends, then the table of medians; writes the
+results as JSON and a PNG chart beside it. Exit status 1 if any request
+went unanswered or any run failed. Not a test: figures vary with the
+machine and with whatever else it is doing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+from . import report
+from .runner import WORKLOADS, Plan, run_bench
+from .servers import SERVERS
+
+
+def _names(text: str) -> list[str]:
+    names = [name for name in text.split(",") if name]
+    for name in names:
+        if name not in SERVERS and name not in WORKLOADS:
+            raise argparse.ArgumentTypeError(
+                f"{name!r} is neither a server ({', '.join(SERVERS)}) "
+                f"nor a workload ({', '.join(WORKLOADS)})"
+            )
+    return names
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Closed-loop echo and Blackjack load on every labkit transport and on "
+        "bare servers written without labkit; JSON and a PNG chart."
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="seconds, not minutes: 10 connections and 10 players, 1 repeat",
+    )
+    parser.add_argument("--duration", type=float, help="seconds measured per run")
+    parser.add_argument("--warmup", type=float, help="seconds of load before that")
+    parser.add_argument("--repeats", type=int, help="runs per server and load")
+    parser.add_argument(
+        "--only",
+        type=_names,
+        action="extend",
+        metavar="NAME[,NAME]",
+        help="servers and/or workloads to run (default: all)",
+    )
+    parser.add_argument("--connections", type=int, nargs="+", help="echo loads")
+    parser.add_argument("--players", type=int, nargs="+", help="blackjack loads")
+    parser.add_argument(
+        "--out", type=Path, help="JSON file (default: benchmarks/results/...)"
+    )
+
+
+def plan_from(args: argparse.Namespace) -> Plan:
+    plan = Plan()
+    if args.quick:
+        plan.duration, plan.warmup, plan.repeats = 1.0, 0.25, 1
+        plan.loads = {"echo": (10,), "blackjack": (10,)}
+    only = args.only or []
+    if servers := [name for name in only if name in SERVERS]:
+        plan.servers = tuple(servers)
+    if workloads := [name for name in only if name in WORKLOADS]:
+        plan.workloads = tuple(workloads)
+    if args.connections:
+        plan.loads["echo"] = tuple(args.connections)
+    if args.players:
+        plan.loads["blackjack"] = tuple(args.players)
+    for knob in ("duration", "warmup", "repeats"):
+        if getattr(args, knob) is not None:
+            setattr(plan, knob, getattr(args, knob))
+    return plan
+
+
+def main(args: argparse.Namespace) -> int:
+    plan = plan_from(args)
+    out = args.out or report.RESULTS / ("quick.json" if args.quick else "bench.json")
+    print(
+        f"labkit bench: {', '.join(plan.servers)}; {', '.join(plan.workloads)}; "
+        f"{plan.duration:g} s x {plan.repeats}; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs",
+        flush=True,
+    )
+    results = run_bench(plan, progress=lambda line: print(line, flush=True))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=1) + "\n")
+    chart = out.with_suffix(".png")
+    report.chart(results, chart)
+    print()
+    print(report.table(results))
+    print(
+        f"\nwrote {out} and {chart} in {results['meta']['seconds']:.0f} s; "
+        f"load average {results['meta']['loadavg_after'][0]:.1f} at the end"
+    )
+    ok = all(row["answered_all"] and not row["failed"] for row in results["rows"])
+    return 0 if ok else 1

@@ -1,0 +1,211 @@
+"""The plan of a benchmark and its running: servers alternated, medians kept.
+
+A run is one server process, one load client process and one number of
+connections. Runs are alternated between servers (A B C A B C, not
+A A B B C C), so that whatever else the machine is doing at some moment
+lands on every server alike; each figure reported is the median of its
+repeats. The server is pinned to one core and the client to another where
+the machine has two, so that they do not take turns on one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+from .servers import SERVERS, ServerProcess, ServerSpec, missing
+
+WORKLOADS = ("echo", "blackjack")
+LOADS = {"echo": (1, 10, 100), "blackjack": (10, 100, 1000)}
+FIGURES = ("throughput", "p50_ms", "p99_ms", "cpu_us_per_op", "mem_kib_per_conn")
+
+
+@dataclass
+class Plan:
+    """What to measure, for how long, how often."""
+
+    servers: tuple[str, ...] = tuple(SERVERS)
+    workloads: tuple[str, ...] = WORKLOADS
+    loads: dict[str, tuple[int, ...]] = field(default_factory=lambda: dict(LOADS))
+    duration: float = 3.0  # seconds measured per run
+    warmup: float = 0.5  # seconds of load before measuring
+    repeats: int = 3
+    timeout: float = 10.0  # for one answer, a start or a stop
+
+
+def cores() -> tuple[int | None, int | None]:
+    """(server core, client core), or (None, None) on a single core."""
+    available = sorted(os.sched_getaffinity(0))
+    return (available[0], available[1]) if len(available) >= 2 else (None, None)
+
+
+def runs_in_order(plan: Plan) -> tuple[list[tuple[str, int, ServerSpec]], list]:
+    """Every (workload, connections, server) run, alternated; and the skips."""
+    order, skipped = [], []
+    for workload in plan.workloads:
+        for connections in plan.loads[workload]:
+            for name in plan.servers:
+                spec = SERVERS[name]
+                reason = None
+                if workload not in spec.workloads:
+                    continue  # the bare servers only echo: nothing to say
+                if spec.max_connections and connections > spec.max_connections:
+                    reason = (
+                        f"serves {spec.max_connections} connection at a time; "
+                        "the others would wait for it to close, and a "
+                        "closed-loop client never closes"
+                    )
+                reason = reason or missing(spec)
+                if reason:
+                    skipped.append(
+                        dict(
+                            server=name,
+                            workload=workload,
+                            connections=connections,
+                            reason=reason,
+                        )
+                    )
+                else:
+                    order.append((workload, connections, spec))
+    return order, skipped
+
+
+def run_once(spec: ServerSpec, workload: str, connections: int, plan: Plan) -> dict:
+    """Start the server, load it from a client process, stop it; the figures."""
+    server_cpu, client_cpu = cores()
+    service = "blackjack" if workload == "blackjack" else "echo"
+    record = dict(server=spec.name, workload=workload, connections=connections)
+    try:
+        with ServerProcess(spec, service, server_cpu) as server:
+            command = [
+                sys.executable,
+                "-m",
+                "labkit.bench.load",
+                workload,
+                "--port",
+                str(server.port),
+                "--connections",
+                str(connections),
+                "--duration",
+                str(plan.duration),
+                "--warmup",
+                str(plan.warmup),
+                "--timeout",
+                str(plan.timeout),
+                "--server-pid",
+                str(server.pid),
+            ] + (["--server-tree"] if spec.tree else [])
+            budget = plan.warmup + plan.duration + 3 * plan.timeout + connections / 50
+            client = subprocess.run(
+                command,
+                capture_output=True,
+                text=True,
+                timeout=budget,
+                preexec_fn=None
+                if client_cpu is None
+                else lambda: os.sched_setaffinity(0, {client_cpu}),
+            )
+            status = server.stop()
+    except (OSError, RuntimeError, subprocess.TimeoutExpired) as exc:
+        return record | {"error": f"{type(exc).__name__}: {exc}"}
+    try:
+        result = json.loads(client.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        result = {"error": f"the load client failed: {client.stderr.strip()[-300:]}"}
+    return record | result | {"server_exit_status": status}
+
+
+def medians(runs: list[dict]) -> list[dict]:
+    """One row per (workload, connections, server): the median of its repeats."""
+    groups: dict[tuple, list[dict]] = {}
+    for run in runs:
+        key = (run["workload"], run["connections"], run["server"])
+        groups.setdefault(key, []).append(run)
+    rows = []
+    for (workload, connections, name), group in groups.items():
+        good = [run for run in group if "error" not in run]
+        row = dict(
+            workload=workload,
+            connections=connections,
+            server=name,
+            kind=SERVERS[name].kind,
+            counterpart=SERVERS[name].counterpart,
+            unit="request" if workload == "echo" else "round",
+            repeats=len(good),
+            failed=len(group) - len(good),
+            answered_all=bool(good) and all(r["answered_all"] for r in good),
+            errors=[run["error"] for run in group if "error" in run],
+        )
+        for figure in FIGURES:
+            values = [run[figure] for run in good]
+            row[figure] = statistics.median(values) if values else None
+        rows.append(row)
+    return rows
+
+
+def ratios(rows: list[dict]) -> list[dict]:
+    """Each labkit transport's throughput over its bare counterpart's."""
+    by_key = {(r["workload"], r["connections"], r["server"]): r for r in rows}
+    found = []
+    for row in rows:
+        bare = by_key.get((row["workload"], row["connections"], row["counterpart"]))
+        if bare and row["throughput"] and bare["throughput"]:
+            found.append(
+                dict(
+                    workload=row["workload"],
+                    server=row["server"],
+                    counterpart=row["counterpart"],
+                    connections=row["connections"],
+                    ratio=row["throughput"] / bare["throughput"],
+                )
+            )
+    return found
+
+
+def run_bench(plan: Plan, progress: Callable[[str], None] = lambda line: None) -> dict:
+    """Run the whole plan; the results as plain data, ready for JSON.
+
+    ``progress`` is told about each run as it ends (the command prints it; a
+    notebook passes nothing).
+    """
+    order, skipped = runs_in_order(plan)
+    server_cpu, client_cpu = cores()
+    meta = dict(
+        started=time.strftime("%Y-%m-%d %H:%M:%S"),
+        python=sys.version.split()[0],
+        cpus=os.cpu_count(),
+        server_core=server_cpu,
+        client_core=client_cpu,
+        loadavg_before=os.getloadavg(),
+        plan=asdict(plan),
+    )
+    runs = []
+    began = time.monotonic()
+    for repeat in range(plan.repeats):
+        for workload, connections, spec in order:
+            run = run_once(spec, workload, connections, plan)
+            run["repeat"] = repeat
+            runs.append(run)
+            progress(describe(run))
+    meta["loadavg_after"] = os.getloadavg()
+    meta["seconds"] = time.monotonic() - began
+    rows = medians(runs)
+    return dict(meta=meta, rows=rows, ratios=ratios(rows), skipped=skipped, runs=runs)
+
+
+def describe(run: dict) -> str:
+    """One line about one run, for progress output."""
+    where = f"{run['workload']:9} {run['connections']:>5} {run['server']:17}"
+    if "error" in run:
+        return f"{where} FAILED: {run['error']}"
+    return (
+        f"{where} {run['throughput']:>9.0f}/s  p50 {run['p50_ms']:6.2f} ms  "
+        f"p99 {run['p99_ms']:6.2f} ms  server CPU {run['server_cpu_share']:4.0%}  "
+        f"client CPU {run['client_cpu_share']:4.0%}"
+    )
