@@ -18,6 +18,7 @@ import socket
 import sys
 import threading
 
+from .bench import command as bench
 from .play import play
 from .servers import SERVICES, make_server
 from .transports import TRANSPORTS
@@ -82,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     player = commands.add_parser("play", help="play Blackjack in the terminal")
     player.add_argument("host")
     player.add_argument("port", type=_port)
+
+    bench.add_arguments(commands.add_parser("bench", help="measure the transports"))
     return parser
 
 
@@ -91,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         return serve(args)
     if args.command == "play":
         return play(args.host, args.port)
+    if args.command == "bench":
+        return bench.main(args)
     return telnet(args.host, args.port)
 
 
