@@ -1,0 +1,36 @@
+# labkit: two commands set everything up.
+#   make lab    JupyterLab on notebooks/ (JUPYTER_PORT=8888 by default)
+#   make test   the whole suite, as CI runs it
+# Both create .venv when it is missing and reinstall when pyproject.toml changes.
+
+PYTHON       ?= python3
+JUPYTER_PORT ?= 8888
+VENV         := .venv
+STAMP        := $(VENV)/.installed-from-pyproject
+# jupyter refuses to run as root without --allow-root (containers, CI).
+ROOT_FLAG    := $(if $(filter 0,$(shell id -u)),--allow-root)
+
+.DEFAULT_GOAL := help
+.PHONY: help setup lab test clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  make %-6s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+# The stamp is newer than pyproject.toml once the install has succeeded.
+$(STAMP): pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -e ".[test]"
+	touch $@
+
+setup: $(STAMP) ## create .venv and install labkit with its test extras
+
+lab: $(STAMP) ## start JupyterLab on notebooks/ (token on, no browser opened)
+	$(VENV)/bin/jupyter lab notebooks/ --no-browser --port=$(JUPYTER_PORT) $(ROOT_FLAG)
+
+test: $(STAMP) ## run every test: unit, sockets, notebooks (nbval), browser, real clients
+	$(VENV)/bin/python -m pytest --nbval --nbval-sanitize-with notebooks/sanitize.cfg tests notebooks
+
+clean: ## remove .venv and every cache
+	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache test-artifacts build *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+	find . -name .ipynb_checkpoints -type d -prune -exec rm -rf {} +
