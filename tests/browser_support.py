@@ -313,31 +313,57 @@ def open_notebook(page, lab: JupyterLab, name: str, *, timeout: float = 30.0) ->
     page.locator(KERNEL_IDLE).wait_for(timeout=timeout * 1000)
 
 
+# The highest execution count shown in the notebook (0 if none ran yet).
+LAST_COUNT_JS = """(panelSelector) => {
+    const panel = document.querySelector(panelSelector);
+    const counts = [...panel.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
+        .map((p) => /\\[(\\d+)\\]/.exec(p.textContent))
+        .filter(Boolean).map((m) => Number(m[1]));
+    return Math.max(0, ...counts);
+}"""
+
+# True when every code cell has run since ``baseline`` (its count is higher),
+# or when a cell that has shows a traceback (the ones after it will not run),
+# or when JupyterLab shows a dialog.
+RUN_FINISHED_JS = """([panelSelector, stderrMime, baseline]) => {
+    const panel = document.querySelector(panelSelector);
+    if (!panel) return false;
+    if (document.querySelector('.jp-Dialog')) return true;
+    const cells = [...panel.querySelectorAll('.jp-CodeCell')];
+    let allRan = cells.length > 0;
+    for (const cell of cells) {
+        const prompt = cell.querySelector('.jp-InputPrompt');
+        const match = /\\[(\\d+)\\]/.exec(prompt ? prompt.textContent : '');
+        if (!match || Number(match[1]) <= baseline) {
+            allRan = false;
+            continue;
+        }
+        const errors = cell.querySelectorAll(
+            `.jp-OutputArea-output[data-mime-type="${stderrMime}"]`);
+        if ([...errors].some((out) => /Traceback|Error/.test(out.textContent))) {
+            return true;
+        }
+    }
+    return allRan;
+}"""
+
+
 def run_all_cells(page, *, timeout: float = 60.0) -> None:
     """Run > Run All Cells, then wait until every code cell has run.
 
-    Done means: each code cell's prompt shows an execution count (``[3]:``,
-    not ``[ ]:`` or ``[*]:``) and the kernel is idle again. It also returns as
-    soon as an output shows a traceback, since the cells after it will not
-    run; the caller's checks then report the error. A dialog (JupyterLab
-    asking something) fails at once, with its text.
+    Done means: each code cell's prompt shows an execution count higher than
+    any before the click (so a second Run All in the same kernel waits too)
+    and the kernel is idle again. It also returns as soon as a cell that ran
+    shows a traceback, since the cells after it will not run; the caller's
+    checks then report the error. A dialog (JupyterLab asking something)
+    fails at once, with its text.
     """
+    baseline = page.evaluate(LAST_COUNT_JS, NOTEBOOK)
     page.locator("#jp-MainMenu .lm-MenuBar-item", has_text=re.compile(r"^Run$")).click()
     page.locator('.lm-Menu .lm-Menu-item[data-command="runmenu:run-all"]').click()
     page.wait_for_function(
-        """([panelSelector, stderrMime]) => {
-            const panel = document.querySelector(panelSelector);
-            if (!panel) return false;
-            if (document.querySelector('.jp-Dialog')) return true;
-            for (const out of panel.querySelectorAll(
-                    `.jp-OutputArea-output[data-mime-type="${stderrMime}"]`)) {
-                if (/Traceback|Error/.test(out.textContent)) return true;
-            }
-            const prompts = [...panel.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
-            return prompts.length > 0
-                && prompts.every((p) => /\\[\\d+\\]/.test(p.textContent));
-        }""",
-        arg=[NOTEBOOK, STDERR_MIME],
+        RUN_FINISHED_JS,
+        arg=[NOTEBOOK, STDERR_MIME, baseline],
         timeout=timeout * 1000,
         polling=100,
     )
