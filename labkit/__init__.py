@@ -11,6 +11,7 @@ sockets on loopback. Start here::
 """
 
 from .background import running, serve, stop_all
+from .blackjack.client import BlackjackClient, ServerRefused
 from .clients import (
     ConnectionClosed,
     HttpResponse,
@@ -25,6 +26,8 @@ from .transports import TRANSPORTS, PortInUseError, Server, ServerError
 __version__ = "0.1.0"
 
 __all__ = [
+    "BlackjackClient",
+    "ServerRefused",
     "SERVICES",
     "TRANSPORTS",
     "ConnectionClosed",

@@ -10,20 +10,10 @@ import socket
 from collections import deque
 from dataclasses import dataclass, field
 
+from .errors import ConnectionClosed, ProtocolError
+
 DEFAULT_TIMEOUT = 5.0
 MAX_SERVER_LINE = 64 * 1024  # a server line longer than this is a broken server
-
-
-class ProtocolError(Exception):
-    """The server sent something the protocol does not allow."""
-
-    def __init__(self, message: str, line: str | None = None) -> None:
-        super().__init__(message if line is None else f"{message}: {line!r}")
-        self.line = line
-
-
-class ConnectionClosed(ConnectionError):
-    """The server closed the connection."""
 
 
 def resolve_address(target, port: int | None = None) -> tuple[str, int]:

@@ -77,6 +77,15 @@ class LineFramer:
             self._end_line(data[start:end], events)
             start = end + 1
 
+    def feed_eof(self) -> list[Event]:
+        """The stream ended: a last line without its LF still counts."""
+        if self._discarding or not self._buffer:
+            self._buffer.clear()
+            return []
+        events: list[Event] = []
+        self._end_line(b"", events)
+        return events
+
     def _add_partial(self, piece: bytes, events: list[Event]) -> None:
         if self._discarding or not piece:
             return

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .framing import BadLine, Line, LineFramer
+from .framing import BadLine, Event, Line, LineFramer
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,15 @@ class LineSession(Session):
         self._framer = LineFramer(settings.max_line)
 
     def data_received(self, data: bytes) -> None:
-        for event in self._framer.feed(data):
+        self._handle_events(self._framer.feed(data))
+
+    def eof_received(self) -> None:
+        # `printf 'DEAL' | nc -N host port` sends no newline: answer it anyway.
+        self._handle_events(self._framer.feed_eof())
+        self.close()
+
+    def _handle_events(self, events: list[Event]) -> None:
+        for event in events:
             if self.closing:
                 return  # nothing after QUIT (or a fatal error) is read
             self.mark_active()

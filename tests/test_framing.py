@@ -36,6 +36,16 @@ def test_only_a_trailing_cr_is_dropped():
     assert feed_chunked(b"a\rb\n", 100) == [BAD]
 
 
+def test_a_last_line_without_lf_counts_at_the_end_of_the_stream():
+    framer = LineFramer()
+    assert framer.feed(b"deal\nsco") == [Line("deal")]
+    assert framer.feed_eof() == [Line("sco")]
+    assert framer.feed_eof() == []
+    framer = LineFramer()
+    framer.feed(b"x" * 600)  # already reported as too long: nothing more
+    assert framer.feed_eof() == []
+
+
 def test_an_unfinished_line_waits():
     framer = LineFramer()
     assert framer.feed(b"de") == []

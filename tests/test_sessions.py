@@ -122,7 +122,10 @@ def test_echo_idle_limit_closes_quietly():
     assert session.data_to_send() == b"x" and session.closing
 
 
-def test_eof_ends_a_session():
+def test_eof_ends_a_session_after_answering_an_unfinished_last_line():
     session = line_session()
+    session.data_received(b"quit")  # like `printf 'quit' | nc -N host port`
+    assert session.data_to_send() == b""
     session.eof_received()
+    assert session.data_to_send() == b"BYE see you next time\r\n"
     assert session.closing

@@ -167,7 +167,7 @@ def peak_rss(pid: int) -> int:
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("transport", CONCURRENT)
-def test_500_concurrent_echo_clients_are_all_served(start, transport, no_leaks):
+def test_500_concurrent_echo_clients_are_all_served(no_leaks, start, transport):
     server = start("echo", transport, max_connections=600)
     sockets = [connect(server, timeout=10) for _ in range(500)]
     try:
@@ -227,7 +227,7 @@ def test_iterative_drops_a_client_that_never_reads_after_the_idle_limit(start):
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-def test_stop_with_100_open_connections(start, transport, no_leaks):
+def test_stop_with_100_open_connections(no_leaks, start, transport):
     server = start("echo", transport, max_connections=200)
     sockets = [connect(server) for _ in range(100)]
     if transport == "threaded":

@@ -26,7 +26,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..clients import ProtocolError
+from ..errors import ProtocolError
 from .game import (
     ACTIONS,
     BLACKJACK,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..clients import ProtocolError
+from ..errors import ProtocolError
 from .game import (
     ACTIONS,
     Card,

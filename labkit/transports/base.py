@@ -182,7 +182,10 @@ class Server:
         if self._address is not None:
             raise RuntimeError("a server can be started once; make a new one")
         host, port = self._requested
-        self._listener = bind_listener(host, port, self.backlog)
+        # A backlog as deep as the connection limit: a burst of connects then
+        # waits in the kernel's queue instead of being retried seconds later.
+        backlog = max(self.backlog, self.max_connections)
+        self._listener = bind_listener(host, port, backlog)
         bound = self._listener.getsockname()
         self._address = (bound[0], bound[1])
         self._start_serving()
