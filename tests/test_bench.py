@@ -1,0 +1,76 @@
+"""The benchmark runner works: a tiny run, real subprocesses, every answer back.
+
+Not a measurement: the figures of so short a run mean nothing, so only
+their shape and the answers are checked.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+
+import pytest
+
+from labkit.bench import Plan, run_bench, table
+from labkit.bench.runner import runs_in_order
+from labkit.cli import build_parser
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="the benchmark reads /proc"
+)
+
+FIGURES = ("throughput", "p50_ms", "p99_ms", "cpu_us_per_op", "mem_kib_per_conn")
+
+
+@pytest.mark.timeout(60)
+def test_a_tiny_run_answers_every_request_and_gives_sane_json() -> None:
+    plan = Plan(
+        servers=("asyncio", "bare-asyncio"),
+        loads={"echo": (2,), "blackjack": (2,)},
+        duration=0.3,
+        warmup=0.1,
+        repeats=1,
+    )
+    results = json.loads(json.dumps(run_bench(plan)))  # survives JSON as it is
+
+    rows = {(r["workload"], r["server"]): r for r in results["rows"]}
+    # the bare servers only echo
+    assert set(rows) == {
+        ("echo", "asyncio"),
+        ("echo", "bare-asyncio"),
+        ("blackjack", "asyncio"),
+    }
+    for row in rows.values():
+        assert row["errors"] == [] and row["repeats"] == 1, row
+        assert row["answered_all"], row
+        for figure in FIGURES:
+            assert isinstance(row[figure], (int, float)), (figure, row)
+            assert not math.isnan(row[figure]), (figure, row)
+        assert row["throughput"] > 0 and 0 < row["p50_ms"] <= row["p99_ms"], row
+    for run in results["runs"]:
+        assert run["sent"] == run["answered"] > 0, run
+        assert run["server_exit_status"] == 0, run  # stopped cleanly by SIGTERM
+    assert [(r["server"], r["counterpart"]) for r in results["ratios"]] == [
+        ("asyncio", "bare-asyncio")
+    ]
+    assert results["meta"]["plan"]["duration"] == 0.3
+    assert "asyncio" in table(results)
+
+
+def test_iterative_is_skipped_with_a_reason_beyond_one_connection() -> None:
+    plan = Plan(servers=("iterative",), loads={"echo": (1, 10), "blackjack": ()})
+    order, skipped = runs_in_order(plan)
+    assert [(w, n, spec.name) for w, n, spec in order] == [("echo", 1, "iterative")]
+    assert [s["connections"] for s in skipped] == [10]
+    assert "one" in skipped[0]["reason"] or "1 connection" in skipped[0]["reason"]
+
+
+def test_the_command_line_knows_bench() -> None:
+    args = build_parser().parse_args(
+        ["bench", "--quick", "--only", "asyncio,echo", "--only", "threaded"]
+    )
+    assert args.command == "bench" and args.quick
+    assert args.only == ["asyncio", "echo", "threaded"]
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["bench", "--only", "nonsense"])
