@@ -15,8 +15,8 @@ Linux only. Every wait has a timeout, every process started is stopped,
 and all traffic stays on 127.0.0.1.
 """
 
-from .report import chart, load, table
+from .report import RESULTS, chart, load, table
 from .runner import Plan, run_bench
 from .servers import SERVERS
 
-__all__ = ["SERVERS", "Plan", "chart", "load", "run_bench", "table"]
+__all__ = ["RESULTS", "SERVERS", "Plan", "chart", "load", "run_bench", "table"]

@@ -8,6 +8,21 @@ from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
 
+# Each labkit transport beside the bare server it stands in for, in one hue:
+# labkit's bars solid, the bare ones hatched.
+COLORS = {
+    "iterative": "#999999",
+    "threaded": "#1f5fa8",
+    "socketserver": "#5b9bd5",
+    "bare-socketserver": "#a9c8ea",
+    "selectors": "#2e8b57",
+    "asyncio": "#66bb6a",
+    "bare-asyncio": "#b5dfb7",
+    "twisted": "#7b4fa0",
+    "bare-twisted": "#c3a6dc",
+    "socat": "#e08a2c",
+}
+
 
 def load(path: str | Path) -> dict:
     with open(path) as file:
@@ -61,18 +76,26 @@ def chart(results: dict, path: str | Path | None = None):
         for w in ("echo", "blackjack")
         if any(r["workload"] == w for r in results["rows"])
     ]
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    panels = [
+        ("throughput", "{unit}s per second"),
+        ("p99_ms", "p99 latency (ms)"),
+        ("mem_kib_per_conn", "memory per connection (KiB)"),
+    ]
     figure, axes = plt.subplots(
-        2, len(workloads), figsize=(6.5 * len(workloads), 8), squeeze=False
+        len(panels), len(workloads), figsize=(6.5 * len(workloads), 11), squeeze=False
     )
     for column, workload in enumerate(workloads):
         rows = [r for r in results["rows"] if r["workload"] == workload]
         loads = sorted({r["connections"] for r in rows})
-        servers = list(dict.fromkeys(r["server"] for r in rows))
+        named = {r["server"] for r in rows}
+        servers = [name for name in COLORS if name in named]
+        servers += sorted(named - set(servers))
         width = 0.8 / len(servers)
         unit = rows[0]["unit"]
-        for panel, (figure_name, label) in enumerate(
-            [("throughput", f"{unit}s per second"), ("p99_ms", "p99 latency (ms)")]
-        ):
+        for panel, (figure_name, label) in enumerate(panels):
+            label = label.format(unit=unit)
             ax = axes[panel][column]
             for i, server in enumerate(servers):
                 values = []
@@ -87,14 +110,25 @@ def chart(results: dict, path: str | Path | None = None):
                 xs = [
                     x + (i - (len(servers) - 1) / 2) * width for x in range(len(loads))
                 ]
-                hatch = "//" if not server.startswith(("bare-", "socat")) else None
-                ax.bar(xs, values, width, label=server, hatch=hatch)
+                bare = server.startswith("bare-") or server == "socat"
+                ax.bar(
+                    xs,
+                    values,
+                    width,
+                    label=server,
+                    color=COLORS.get(server),
+                    hatch="//" if bare else None,
+                    edgecolor="white",
+                )
             ax.set_xticks(range(len(loads)), [str(n) for n in loads])
             ax.set_xlabel("players" if workload == "blackjack" else "connections")
             ax.set_ylabel(label)
             ax.set_title(f"{workload}: {label}")
-            if panel == 1:
-                ax.set_yscale("log")
+            if figure_name == "p99_ms":
+                ax.set_yscale("log")  # from a fraction of a ms to seconds
+                ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+                ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+                ax.yaxis.set_minor_formatter(NullFormatter())
         axes[0][column].legend(fontsize="small", ncol=2)
     figure.tight_layout()
     if path is not None:
