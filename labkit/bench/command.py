@@ -94,11 +94,13 @@ def main(args: argparse.Namespace) -> int:
     out.write_text(json.dumps(results, indent=1) + "\n")
     chart = out.with_suffix(".png")
     report.chart(results, chart)
+    meta, others = results["meta"], results["meta"]["others_running"]
     print()
     print(report.table(results))
     print(
-        f"\nwrote {out} and {chart} in {results['meta']['seconds']:.0f} s; "
-        f"load average {results['meta']['loadavg_after'][0]:.1f} at the end"
+        f"\nwrote {out} and {chart} in {meta['seconds']:.0f} s; other tasks "
+        f"running between runs: median {others['median']}, most {others['max']} "
+        f"(0 is a quiet machine)"
     )
     ok = all(row["answered_all"] and not row["failed"] for row in results["rows"])
     return 0 if ok else 1

@@ -45,6 +45,19 @@ def cores() -> tuple[int | None, int | None]:
     return (available[0], available[1]) if len(available) >= 2 else (None, None)
 
 
+def others_running() -> int:
+    """Tasks running or ready to run on the machine now, this one aside.
+
+    Read between runs, when no server or client of ours is running, so it
+    counts the machine's other work: with two cores, anything above 0 takes
+    CPU time from the measurement. (The load average would count our own
+    1,000 threads of the run before.)
+    """
+    with open("/proc/loadavg") as loadavg:
+        running = int(loadavg.read().split()[3].split("/")[0])
+    return running - 1
+
+
 def runs_in_order(plan: Plan) -> tuple[list[tuple[str, int, ServerSpec]], list]:
     """Every (workload, connections, server) run, alternated; and the skips."""
     order, skipped = [], []
@@ -80,7 +93,12 @@ def run_once(spec: ServerSpec, workload: str, connections: int, plan: Plan) -> d
     """Start the server, load it from a client process, stop it; the figures."""
     server_cpu, client_cpu = cores()
     service = "blackjack" if workload == "blackjack" else "echo"
-    record = dict(server=spec.name, workload=workload, connections=connections)
+    record = dict(
+        server=spec.name,
+        workload=workload,
+        connections=connections,
+        others_running=others_running(),
+    )
     try:
         with ServerProcess(spec, service, server_cpu) as server:
             command = [
@@ -194,6 +212,11 @@ def run_bench(plan: Plan, progress: Callable[[str], None] = lambda line: None) -
             runs.append(run)
             progress(describe(run))
     meta["loadavg_after"] = os.getloadavg()
+    others = [run["others_running"] for run in runs]
+    meta["others_running"] = dict(
+        median=statistics.median(others) if others else None,
+        max=max(others, default=None),
+    )
     meta["seconds"] = time.monotonic() - began
     rows = medians(runs)
     return dict(meta=meta, rows=rows, ratios=ratios(rows), skipped=skipped, runs=runs)
@@ -207,5 +230,5 @@ def describe(run: dict) -> str:
     return (
         f"{where} {run['throughput']:>9.0f}/s  p50 {run['p50_ms']:6.2f} ms  "
         f"p99 {run['p99_ms']:6.2f} ms  server CPU {run['server_cpu_share']:4.0%}  "
-        f"client CPU {run['client_cpu_share']:4.0%}"
+        f"client CPU {run['client_cpu_share']:4.0%}  others {run['others_running']}"
     )
