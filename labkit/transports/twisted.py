@@ -49,13 +49,13 @@ def _reactor():
     return reactor
 
 
-def call_in_reactor(function, *args: object, timeout: float = 5.0):
+def call_in_reactor(function, *args: object, timeout: float = 5.0, **kwargs: object):
     """Run ``function`` in the reactor's thread; wait for it (and its Deferred)."""
     future: concurrent.futures.Future = concurrent.futures.Future()
 
     def call() -> None:
         try:
-            result = function(*args)
+            result = function(*args, **kwargs)
         except Exception as exc:
             future.set_exception(exc)
             return
