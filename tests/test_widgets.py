@@ -23,6 +23,7 @@ from labkit.widgets import BlackjackTable, EchoConsole, ServerMonitor
 
 CARD = re.compile(r'class="labkit-card[^"]*" data-card="([^"]+)"')
 RESULT = re.compile(r'class="labkit-bj-result" data-outcome="(WIN|LOSE|PUSH)"')
+ROUND = re.compile(r'data-round="(\d+)"')
 
 
 def fd_targets() -> dict[str, str]:
@@ -85,6 +86,11 @@ def check_page_matches_state(table: BlackjackTable) -> None:
     assert cards_in(table.player_html.value) == [str(card) for card in player.cards]
     shown = RESULT.search(table.result_html.value)
     assert shown and shown.group(1) == table.result.outcome
+    rounds = {
+        ROUND.search(area.value).group(1)
+        for area in (table.dealer_html, table.player_html, table.result_html)
+    }
+    assert rounds == {str(table.rounds)}, rounds
     assert f'data-total="{player.total}"' in table.player_html.value
     assert player.total == hand_total(
         Card.parse(c) for c in cards_in(table.player_html.value)

@@ -280,7 +280,7 @@ class BlackjackTable(LabWidget):
             self._transcript = self.client.transcript
         self.dealer_html.value = cards.hand_html("Dealer", table.dealer, self.rounds)
         self.player_html.value = cards.hand_html("You", table.player, self.rounds)
-        self.result_html.value = cards.result_html(table.result)
+        self.result_html.value = cards.result_html(table.result, self.rounds)
         self.result_html.layout.display = None if table.result else "none"
         self.score_html.value = cards.score_html(table.score)
         self.status_html.value = escape(self.status)

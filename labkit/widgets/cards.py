@@ -94,13 +94,18 @@ def result_text(result: Result) -> str:
     )
 
 
-def result_html(result: Result | None) -> str:
-    """The banner of a settled round; nothing while a round is in play."""
+def result_html(result: Result | None, round_number: int = 0) -> str:
+    """The banner of a settled round; nothing while a round is in play.
+
+    ``data-round`` says which deal it settles: the page updates each widget
+    on its own, so for a moment the banner may still be the last round's.
+    """
     if result is None:
         return ""
     return (
         f'<div class="labkit-bj-result" data-outcome="{result.outcome}" '
-        f'data-reason="{result.reason}">{escape(result_text(result))}</div>'
+        f'data-reason="{result.reason}" data-round="{round_number}">'
+        f"{escape(result_text(result))}</div>"
     )
 
 
