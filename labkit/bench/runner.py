@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -43,6 +42,15 @@ def cores() -> tuple[int | None, int | None]:
     """(server core, client core), or (None, None) on a single core."""
     available = sorted(os.sched_getaffinity(0))
     return (available[0], available[1]) if len(available) >= 2 else (None, None)
+
+
+def median(values: list[float]) -> float:
+    """The middle value (the mean of the two middle ones for an even count)."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def others_running() -> int:
@@ -162,7 +170,7 @@ def medians(runs: list[dict]) -> list[dict]:
         )
         for figure in FIGURES:
             values = [run[figure] for run in good]
-            row[figure] = statistics.median(values) if values else None
+            row[figure] = median(values) if values else None
         rows.append(row)
     return rows
 
@@ -214,7 +222,7 @@ def run_bench(plan: Plan, progress: Callable[[str], None] = lambda line: None) -
     meta["loadavg_after"] = os.getloadavg()
     others = [run["others_running"] for run in runs]
     meta["others_running"] = dict(
-        median=statistics.median(others) if others else None,
+        median=median(others) if others else None,
         max=max(others, default=None),
     )
     meta["seconds"] = time.monotonic() - began
