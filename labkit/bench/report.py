@@ -35,15 +35,25 @@ def _number(value: float | None, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
 
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
 def table(results: dict) -> str:
-    """Every row of the results: throughput, latency, CPU, memory, ratio."""
+    """Every row of the results: throughput, latency, CPU, memory, ratio.
+
+    srv CPU and cli CPU are the shares of a core the server and the client
+    used: a server near 100% was the limit, as it should be; a client near
+    100% means the row measures the client.
+    """
     ratio = {
         (r["workload"], r["connections"], r["server"]): r["ratio"]
         for r in results["ratios"]
     }
     lines = [
         f"{'workload':9} {'conns':>5} {'server':17} {'per s':>8} {'p50 ms':>7} "
-        f"{'p99 ms':>7} {'CPU us/op':>9} {'KiB/conn':>8} {'vs bare':>7} {'all ok':>6}"
+        f"{'p99 ms':>7} {'CPU us/op':>9} {'KiB/conn':>8} {'vs bare':>7} "
+        f"{'srv CPU':>7} {'cli CPU':>7} {'all ok':>6}"
     ]
     for row in results["rows"]:
         key = (row["workload"], row["connections"], row["server"])
@@ -53,7 +63,8 @@ def table(results: dict) -> str:
             f"{_number(row['throughput']):>8} {_number(row['p50_ms'], 2):>7} "
             f"{_number(row['p99_ms'], 2):>7} {_number(row['cpu_us_per_op'], 1):>9} "
             f"{_number(row['mem_kib_per_conn'], 1):>8} "
-            f"{_number(ratio.get(key), 2):>7} {ok:>6}"
+            f"{_number(ratio.get(key), 2):>7} {_share(row.get('server_cpu_share')):>7} "
+            f"{_share(row.get('client_cpu_share')):>7} {ok:>6}"
         )
     for skip in results["skipped"]:
         lines.append(

@@ -22,7 +22,15 @@ from .servers import SERVERS, ServerProcess, ServerSpec, missing
 
 WORKLOADS = ("echo", "blackjack")
 LOADS = {"echo": (1, 10, 100), "blackjack": (10, 100, 1000)}
-FIGURES = ("throughput", "p50_ms", "p99_ms", "cpu_us_per_op", "mem_kib_per_conn")
+FIGURES = (
+    "throughput",
+    "p50_ms",
+    "p99_ms",
+    "cpu_us_per_op",
+    "mem_kib_per_conn",
+    "server_cpu_share",  # 1.0: the server kept its core busy (it was the limit)
+    "client_cpu_share",  # near 1.0: the client was the limit; distrust the row
+)
 
 
 @dataclass
