@@ -50,28 +50,31 @@ def cpu_seconds(pid: int, *, tree: bool = False) -> float:
 
 
 def rss_kib(pid: int, *, tree: bool = False) -> int:
-    """Resident memory in KiB (VmRSS), summed over the tree if asked.
+    """Resident memory in KiB: VmRSS of one process, or Pss summed over a tree.
 
-    Over a tree, pages the processes share after fork count once per
-    process: an upper bound.
+    Forked processes share most of their pages; Pss (from smaps_rollup)
+    counts a shared page once in all, split between its sharers, where
+    summing VmRSS would count it once per process.
     """
-    total = 0
-    for each in descendants(pid) if tree else [pid]:
-        try:
-            with open(f"/proc/{each}/status") as status:
-                for line in status:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-                        break
-        except OSError:
-            continue
-    return total
+    if not tree:
+        return _field(f"/proc/{pid}/status", "VmRSS:")
+    return sum(
+        _field(f"/proc/{each}/smaps_rollup", "Pss:") for each in descendants(pid)
+    )
+
+
+def _field(path: str, name: str) -> int:
+    """The first number on the line that starts with ``name``; 0 if gone."""
+    try:
+        with open(path) as lines:
+            for line in lines:
+                if line.startswith(name):
+                    return int(line.split()[1])
+    except OSError:
+        pass  # the process ended while we looked
+    return 0
 
 
 def threads(pid: int) -> int:
     """How many threads the process runs now."""
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("Threads:"):
-                return int(line.split()[1])
-    return 0
+    return _field(f"/proc/{pid}/status", "Threads:")
