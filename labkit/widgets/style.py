@@ -141,6 +141,9 @@ CSS = """
   overflow: auto;
 }
 .labkit-transcript pre {
+  /* not a flex item that shrinks and scrolls itself: the panel scrolls */
+  flex: none;
+  overflow: visible;
   color: #e8e8e8;
   font-family: var(--jp-code-font-family, monospace);
   font-size: 12px;
