@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import threading
@@ -66,12 +67,17 @@ def start():
         assert server.stop(), f"{server!r} did not stop within 2 s"
 
 
+@functools.cache
+def warm_up_twisted() -> None:
+    """Twisted's reactor opens descriptors of its own, once, for the process's
+    life: on its first use and on its first port. Count them out."""
+    labkit.make_server("echo", "twisted").start().stop()
+
+
 @pytest.fixture
 def no_leaks():
     """Fail the test if it leaves labkit threads or file descriptors behind."""
-    from labkit.transports.twisted import call_in_reactor
-
-    call_in_reactor(lambda: None)  # the reactor's own descriptors are for life
+    warm_up_twisted()
     threads, fds = labkit_threads(), open_fds()
     yield
     assert wait_until(lambda: labkit_threads() == threads), (

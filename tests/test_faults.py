@@ -95,7 +95,7 @@ def wire_bytes(lines) -> tuple[bytes, list[str]]:
     for body, commands_inside, crlf in lines:
         data += body[:1] + b"".join(commands_inside) + body[1:]
         data += b"\r\n" if crlf else b"\n"
-        seen.append(body.decode("latin-1"))
+        seen.append(body.removesuffix(b"\r").decode("latin-1"))  # CR LF ends it
     return data + b"QUIT\r\n", [*seen, "QUIT"]
 
 

@@ -112,19 +112,33 @@ class AsyncioServer(Server):
             )
             ready.set()
             loop.run_forever()
-            # stopped: let the aborted connections run connection_lost
-            loop.run_until_complete(asyncio.sleep(0))
         finally:
             loop.close()
 
     def _stop_serving(self) -> None:
         try:
-            self._loop.call_soon_threadsafe(self._shut_down)
+            asyncio.run_coroutine_threadsafe(self._shut_down(), self._loop)
         except RuntimeError:
             pass  # the loop is already closed
 
-    def _shut_down(self) -> None:
+    async def _shut_down(self) -> None:
+        """Close the listener and every connection, then stop the loop.
+
+        Done as a coroutine on the running loop, in an order that leaves no
+        socket for the garbage collector: first stop accepting, then let the
+        connections being accepted (tasks) finish (the protocol turns them
+        away), and only then close the asyncio server. Closed earlier, it
+        makes those tasks fail (Python 3.11 asserts in ``Server._attach``)
+        and drop their sockets unclosed.
+        """
+        loop = asyncio.get_running_loop()
+        loop.remove_reader(self._listener.fileno())
+        pending = asyncio.all_tasks() - {asyncio.current_task()}
+        if pending:
+            await asyncio.wait(pending, timeout=1.0)
         self._server.close()
         for transport in self.open_connections():
             transport.abort()
-        self._loop.stop()
+        for _ in range(3):  # abort() and close() let go a loop turn or two later
+            await asyncio.sleep(0)
+        loop.stop()

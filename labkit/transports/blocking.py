@@ -137,7 +137,12 @@ class AcceptLoopServer(Server):
     """Accepts connections in one thread; ``handle`` decides what then."""
 
     def _start_serving(self) -> None:
+        # Everything the loop needs is made here, before start() returns, so
+        # that a server counts all its descriptors once it has started.
         self._wake_reader, self._wake_writer = socket.socketpair()
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._listener, selectors.EVENT_READ)
+        self._selector.register(self._wake_reader, selectors.EVENT_READ)
         self.start_thread(self._accept_loop, "accept")
 
     def _stop_serving(self) -> None:
@@ -153,9 +158,7 @@ class AcceptLoopServer(Server):
     def _accept_loop(self) -> None:
         listener = self._listener
         assert listener is not None
-        with selectors.DefaultSelector() as selector:
-            selector.register(listener, selectors.EVENT_READ)
-            selector.register(self._wake_reader, selectors.EVENT_READ)
+        with self._selector as selector:
             try:
                 while not self._stopping.is_set():
                     selector.select()

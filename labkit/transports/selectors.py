@@ -45,6 +45,8 @@ class SelectorsServer(Server):
     def _start_serving(self) -> None:
         self._wake_reader, self._wake_writer = socket.socketpair()
         self._selector = selectors.DefaultSelector()
+        self._selector.register(self._listener, _READ)
+        self._selector.register(self._wake_reader, _READ)
         self._next_check = math.inf  # no deadline can pass before this time
         self.start_thread(self._loop, "loop")
 
@@ -58,8 +60,6 @@ class SelectorsServer(Server):
         listener, selector, clock = self._listener, self._selector, self.settings.clock
         assert listener is not None
         listener.setblocking(False)
-        selector.register(listener, _READ)
-        selector.register(self._wake_reader, _READ)
         try:
             while not self._stopping.is_set():
                 wait = None
