@@ -25,8 +25,24 @@ from .transports import TRANSPORTS, PortInUseError, Server, ServerError
 
 __version__ = "0.1.0"
 
+_WIDGETS = ("BlackjackTable", "EchoConsole", "ServerMonitor")
+
+
+def __getattr__(name: str):
+    # Widgets import ipywidgets: load them only when a notebook asks, so the
+    # command line and the servers start without it.
+    if name in _WIDGETS:
+        from . import widgets
+
+        return getattr(widgets, name)
+    raise AttributeError(f"module 'labkit' has no attribute {name!r}")
+
+
 __all__ = [
     "BlackjackClient",
+    "BlackjackTable",
+    "EchoConsole",
+    "ServerMonitor",
     "ServerRefused",
     "SERVICES",
     "TRANSPORTS",
