@@ -11,10 +11,10 @@ STAMP        := $(VENV)/.installed-from-pyproject
 ROOT_FLAG    := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lab test clean
+.PHONY: help setup lab test reliability clean
 
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  make %-6s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # The stamp is newer than pyproject.toml once the install has succeeded.
 $(STAMP): pyproject.toml
@@ -24,11 +24,18 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) ## create .venv and install labkit with its test extras
 
+# .venv/bin first on PATH: `python -m labkit ...` in JupyterLab's terminal then
+# runs the lab's Python, not whatever python the system has.
 lab: $(STAMP) ## start JupyterLab on notebooks/ (token on, no browser opened)
-	$(VENV)/bin/jupyter lab notebooks/ --no-browser --port=$(JUPYTER_PORT) $(ROOT_FLAG)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/jupyter lab notebooks/ \
+		--no-browser --port=$(JUPYTER_PORT) $(ROOT_FLAG)
 
 test: $(STAMP) ## run every test: unit, sockets, notebooks (nbval), browser, real clients
 	$(VENV)/bin/python -m pytest --nbval --nbval-sanitize-with notebooks/sanitize.cfg tests notebooks
+
+reliability: $(STAMP) ## run the fault suite and write docs/RELIABILITY.md from what it measured
+	LABKIT_RELIABILITY_REPORT=docs/RELIABILITY.md $(VENV)/bin/python -m pytest \
+		tests/test_transports.py tests/test_faults.py tests/test_two_hosts.py
 
 clean: ## remove .venv and every cache
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache test-artifacts build *.egg-info

@@ -17,6 +17,7 @@ import threading
 import time
 
 import pytest
+import reliability
 from conftest import wait_until
 
 from labkit.session import LineSession, Settings
@@ -81,6 +82,9 @@ def test_listeners_reuse_the_address():
         assert listener.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR)
 
 
+CLIENTS_HOLDING = "5 clients holding 0.2 s each, all served in"
+
+
 def hold_connections(server, clients: int, hold: float) -> float:
     """Time for ``clients`` echo clients, started together, each holding on."""
     go = threading.Barrier(clients + 1, timeout=5)
@@ -110,12 +114,14 @@ def hold_connections(server, clients: int, hold: float) -> float:
 def test_iterative_serves_one_client_at_a_time(start):
     elapsed = hold_connections(start("echo", "iterative"), clients=5, hold=0.2)
     assert elapsed >= 1.0, f"5 clients x 0.2 s took only {elapsed:.2f} s"
+    reliability.add(CLIENTS_HOLDING, "iterative", f"{elapsed:.2f} s (one at a time)")
 
 
 @pytest.mark.parametrize("transport", CONCURRENT)
 def test_the_others_serve_clients_at_the_same_time(start, transport):
     elapsed = hold_connections(start("echo", transport), clients=5, hold=0.2)
     assert elapsed < 0.5, f"5 clients x 0.2 s took {elapsed:.2f} s"
+    reliability.add(CLIENTS_HOLDING, transport, f"{elapsed:.2f} s")
 
 
 @pytest.mark.timeout(120)
@@ -151,6 +157,11 @@ def test_32_mib_echoed_intact_with_bounded_server_memory(transport):
         assert size == len(payload)
         assert digest.digest() == hashlib.sha256(payload).digest()
         assert grown < 16 * 1024 * 1024, f"the server grew {grown / 2**20:.1f} MiB"
+        reliability.add(
+            "32 MiB echoed intact: server memory growth",
+            transport,
+            f"{grown / 2**20:.1f} MiB",
+        )
     finally:
         proc.terminate()
         assert proc.wait(5) == 0
