@@ -1,0 +1,42 @@
+"""``python -m labkit serve``: a service on a transport until Ctrl+C or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from ..servers import make_server
+from ..transports.base import format_address, wide_bind_warning
+
+
+def serve(args: argparse.Namespace) -> int:
+    try:
+        server = make_server(
+            args.service,
+            args.transport,
+            host=args.host,
+            port=args.port,
+            seed=args.seed,
+            max_connections=args.max_connections,
+            idle_timeout=args.idle_timeout,
+        )
+    except ValueError as exc:
+        print(f"python -m labkit: error: {exc}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        server.start()
+    except OSError as exc:
+        print(f"python -m labkit: error: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"listening on {format_address(*server.address)}", flush=True)
+    if warning := wide_bind_warning(args.host):
+        print(warning, file=sys.stderr, flush=True)
+    while not stop.wait(1.0):  # the timeout lets Ctrl+C through on every OS
+        pass
+    server.stop()
+    return 0
