@@ -140,7 +140,9 @@ def chart(results: dict, path: str | Path | None = None):
                 ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
                 ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
                 ax.yaxis.set_minor_formatter(NullFormatter())
-        axes[0][column].legend(fontsize="small", ncol=2)
+        top = axes[0][column]
+        top.set_ylim(top=top.get_ylim()[1] * 1.4)  # room for the legend
+        top.legend(fontsize="small", ncol=3, loc="upper left")
     figure.tight_layout()
     if path is not None:
         figure.savefig(path, dpi=100)
