@@ -45,8 +45,9 @@ DEFAULT_SETTINGS = Settings()
 
 def protocol_line(text: str) -> bytes:
     """Encode one server line: printable ASCII only, ended with CRLF."""
-    safe = "".join(ch if " " <= ch <= "~" else "?" for ch in text)
-    return safe.encode("ascii") + b"\r\n"
+    if not (text.isascii() and text.isprintable()):  # rare: replace, char by char
+        text = "".join(ch if " " <= ch <= "~" else "?" for ch in text)
+    return text.encode("ascii") + b"\r\n"
 
 
 def busy_reply(max_connections: int) -> bytes:

@@ -46,6 +46,8 @@ class Card:
         return 10 if self.rank in ("J", "Q", "K") else int(self.rank)
 
 
+_POINTS = {rank: Card(rank, "S").points for rank in RANKS}
+
 FULL_DECK: tuple[Card, ...] = tuple(
     Card(rank, suit) for suit in SUITS for rank in RANKS
 )
@@ -56,11 +58,12 @@ def hand_total(cards: Iterable[Card]) -> int:
 
     Two aces at 11 would be 22, so at most one ace ever counts 11.
     """
-    cards = list(cards)
-    total = sum(card.points for card in cards)
-    if any(card.rank == "A" for card in cards) and total + 10 <= BLACKJACK:
-        total += 10
-    return total
+    # A dict by rank, not Card.points: this runs several times a round.
+    total, ace = 0, False
+    for card in cards:
+        total += _POINTS[card.rank]
+        ace = ace or card.rank == "A"
+    return total + 10 if ace and total + 10 <= BLACKJACK else total
 
 
 def shuffled_deck(rng: random.Random) -> list[Card]:
@@ -154,7 +157,8 @@ class Round:
     """
 
     def __init__(self, deck: Sequence[Card]) -> None:
-        if len(set(deck)) != len(deck):
+        # Plain tuples hash in C; a dataclass's __hash__ is a Python call.
+        if len({(card.rank, card.suit) for card in deck}) != len(deck):
             raise ValueError("a deck holds each card once")
         self._deck = list(reversed(deck))  # pop() from the end is the top
         self.player: list[Card] = []
