@@ -158,7 +158,9 @@ def test_a_mismatched_pair_is_reported_both_ways():
 
 def test_environment_yml_names_the_same_packages_as_pyproject():
     environment = (ROOT / "environment.yml").read_text()
-    found = differences(pyproject_names(load_pyproject()), environment_names(environment))
+    found = differences(
+        pyproject_names(load_pyproject()), environment_names(environment)
+    )
     assert found == {}, (
         f"environment.yml and pyproject.toml disagree: {found}; add the package "
         "to both (conda-forge names that differ go in CONDA_TO_PYPI)"
@@ -252,13 +254,24 @@ def test_make_lab_serves_jupyterlab_with_token_authentication(tmp_path):
     with open(log_path, "w") as log:
         # -o: use the .venv as it is; this test must not reinstall it.
         lab = subprocess.Popen(
-            ["make", "--no-print-directory", "-o", ".venv/.installed-from-pyproject",
-             "lab"],
-            cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+            [
+                "make",
+                "--no-print-directory",
+                "-o",
+                ".venv/.installed-from-pyproject",
+                "lab",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
             start_new_session=True,
         )
     try:
-        pattern = re.compile(rf"http://(?:127\.0\.0\.1|localhost):{port}/lab\?token=(\w+)")
+        pattern = re.compile(
+            rf"http://(?:127\.0\.0\.1|localhost):{port}/lab\?token=(\w+)"
+        )
         deadline = time.monotonic() + 60
         while not (match := pattern.search(log_path.read_text())):
             assert lab.poll() is None, f"make lab exited:\n{log_path.read_text()}"
@@ -274,4 +287,3 @@ def test_make_lab_serves_jupyterlab_with_token_authentication(tmp_path):
         except subprocess.TimeoutExpired:
             os.killpg(lab.pid, signal.SIGKILL)
             lab.wait(timeout=5)
-

@@ -95,7 +95,8 @@ def wire_bytes(lines) -> tuple[bytes, list[str]]:
     for body, commands_inside, crlf in lines:
         data += body[:1] + b"".join(commands_inside) + body[1:]
         data += b"\r\n" if crlf else b"\n"
-        seen.append(body.removesuffix(b"\r").decode("latin-1"))  # CR LF ends it
+        # one CR before the LF is part of the line's end
+        seen.append((body if crlf else body.removesuffix(b"\r")).decode("latin-1"))
     return data + b"QUIT\r\n", [*seen, "QUIT"]
 
 
