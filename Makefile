@@ -11,7 +11,7 @@ STAMP        := $(VENV)/.installed-from-pyproject
 ROOT_FLAG    := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lab test reliability clean
+.PHONY: help setup lab test reliability bench clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -36,6 +36,9 @@ test: $(STAMP) ## run every test: unit, sockets, notebooks (nbval), browser, rea
 reliability: $(STAMP) ## run the fault suite and write docs/RELIABILITY.md from what it measured
 	LABKIT_RELIABILITY_REPORT=docs/RELIABILITY.md $(VENV)/bin/python -m pytest \
 		tests/test_transports.py tests/test_faults.py tests/test_two_hosts.py
+
+bench: $(STAMP) ## measure every transport beside plain baselines (about 10 min; not a test)
+	$(VENV)/bin/python -m labkit bench
 
 clean: ## remove .venv and every cache
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache test-artifacts build *.egg-info
