@@ -9,7 +9,6 @@ reliability report (``docs/RELIABILITY.md``, written by ``make reliability``).
 from __future__ import annotations
 
 import socket
-import struct
 import threading
 import time
 
@@ -18,6 +17,7 @@ import reliability
 from conftest import wait_until
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rawsockets import connect, read_until_closed, reset
 
 import labkit
 from labkit.blackjack import BlackjackClient, ServerRefused, check_transcript
@@ -43,22 +43,6 @@ def servers():
     yield server_for
     for server in running.values():
         assert server.stop()
-
-
-def connect(server, timeout: float = 10.0) -> socket.socket:
-    return socket.create_connection(server.address, timeout=timeout)
-
-
-def read_until_closed(sock: socket.socket) -> bytes:
-    data = b""
-    while chunk := sock.recv(65536):
-        data += chunk
-    return data
-
-
-def reset(sock: socket.socket) -> None:
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    sock.close()
 
 
 def still_plays(server) -> None:

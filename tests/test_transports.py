@@ -10,7 +10,6 @@ import hashlib
 import os
 import random
 import socket
-import struct
 import subprocess
 import sys
 import threading
@@ -19,32 +18,13 @@ import time
 import pytest
 import reliability
 from conftest import wait_until
+from rawsockets import connect, read_line, read_until_closed, reset
 
 from labkit.session import LineSession, Settings
 from labkit.transports import TRANSPORTS, transport_class
 from labkit.transports.base import bind_listener
 
 CONCURRENT = [t for t in TRANSPORTS if t != "iterative"]
-
-
-def connect(server, timeout: float = 5.0) -> socket.socket:
-    return socket.create_connection(server.address, timeout=timeout)
-
-
-def read_until_closed(sock: socket.socket) -> bytes:
-    data = b""
-    while chunk := sock.recv(65536):
-        data += chunk
-    return data
-
-
-def read_line(sock: socket.socket) -> bytes:
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = sock.recv(1)
-        assert chunk, f"closed after {data!r}"
-        data += chunk
-    return data
 
 
 def echo_once(server, payload: bytes = b"ping\n") -> bytes:
@@ -56,12 +36,6 @@ def echo_once(server, payload: bytes = b"ping\n") -> bytes:
             assert chunk, "the echo server closed early"
             received += chunk
         return received
-
-
-def reset(sock: socket.socket) -> None:
-    """Close with SO_LINGER 0: the kernel sends RST instead of FIN."""
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    sock.close()
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)

@@ -1,9 +1,9 @@
 """BlackjackTable: a live Blackjack table of buttons and cards, over a real socket.
 
-    table = BlackjackTable(server)      # a server handle, or (host, port)
-    table                               # shows it; or display(table.widget)
-    table.deal_button.click()           # what a click does, from a cell
-    print(table)                        # the state in words
+    >>> table = BlackjackTable(server)  # a server handle, or (host, port)
+    >>> table                           # shows it; or display(table.widget)
+    >>> table.deal_button.click()       # what a click does, from a cell
+    >>> print(table)                    # the state in words
 
 Every click is one request and its reply, through
 :class:`~labkit.blackjack.client.BlackjackClient`, in the click handler (on
