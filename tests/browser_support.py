@@ -256,24 +256,15 @@ def stop_process_group(process: subprocess.Popen, timeout: float = 10.0) -> None
     The process leads its own group (``start_new_session``), so the group
     also holds any kernel that outlived it; SIGKILL to the group ends those.
     """
-    pgid = process.pid
-    if process.poll() is None:
+    for signum in (signal.SIGTERM, signal.SIGKILL):
         try:
-            os.killpg(pgid, signal.SIGTERM)
+            os.killpg(process.pid, signum)
         except ProcessLookupError:
-            pass
+            pass  # the whole group has ended
         try:
             process.wait(timeout)
         except subprocess.TimeoutExpired:
             pass
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        pass
 
 
 # -- the browser ---------------------------------------------------------------
