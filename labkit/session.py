@@ -65,8 +65,12 @@ class Session:
         self.peer = peer  # the client's IP address, as text
         self.settings = settings
         self.closing = False
-        self._outbox = bytearray()
-        self._active_at = settings.clock()
+        # The clock time by which the peer must show activity, or None.
+        self.deadline: float | None = None
+        self._outbox: list[bytes] = []  # chunks, joined only when taken
+        self._clock = settings.clock  # these two are read on every request
+        self._idle_timeout = settings.idle_timeout
+        self.mark_active()
 
     # -- what the transport calls --------------------------------------
 
@@ -80,22 +84,19 @@ class Session:
         """The peer will send nothing more: by default, end the session."""
         self.closing = True
 
-    @property
-    def deadline(self) -> float | None:
-        """The clock time by which the peer must show activity, or None."""
-        limit = self.settings.idle_timeout
-        return None if limit is None else self._active_at + limit
-
     def deadline_passed(self) -> None:
         """Called when the clock reached ``deadline``: close if still idle."""
         deadline = self.deadline
-        if deadline is not None and self.settings.clock() >= deadline:
+        if deadline is not None and self._clock() >= deadline:
             self.idle_timed_out()
 
     def data_to_send(self) -> bytes:
         """Take everything waiting in the outbox."""
-        data = bytes(self._outbox)
-        self._outbox.clear()
+        outbox = self._outbox
+        if not outbox:
+            return b""
+        data = b"".join(outbox)  # a single chunk comes back as is, uncopied
+        outbox.clear()
         return data
 
     # -- what subclasses use --------------------------------------------
@@ -104,10 +105,12 @@ class Session:
         self.closing = True
 
     def mark_active(self) -> None:
-        self._active_at = self.settings.clock()
+        """The peer showed activity: the idle deadline starts again."""
+        if self._idle_timeout is not None:
+            self.deadline = self._clock() + self._idle_timeout
 
     def send_bytes(self, data: bytes) -> None:
-        self._outbox += data
+        self._outbox.append(data)  # bytes: kept, not copied, until sent
 
     def close(self) -> None:
         """Close the connection once the outbox is sent."""

@@ -22,7 +22,7 @@ import struct
 import sys
 import time
 
-from ..session import Session
+from ..session import Session, Settings
 from .base import Server
 
 RECV_SIZE = 65536
@@ -37,41 +37,29 @@ def drive(sock: socket.socket, session: Session) -> None:
     (reset, broken pipe, a send that timed out because the peer does not
     read) for the caller to treat as the end of the connection.
     """
-    clock = session.settings.clock
-    timeouts = Timeouts(sock, session.settings.idle_timeout)
+    timeouts = Timeouts(sock, session.settings)
     session.connection_made()
-    _flush(sock, session, timeouts)
-    while not session.closing:
-        deadline = session.deadline
-        if deadline is None:
-            timeouts.receive(None)
-        else:
-            remaining = deadline - clock()
-            if remaining <= 0:
-                session.deadline_passed()
-                _flush(sock, session, timeouts)
-                continue
-            timeouts.receive(remaining)
+    while True:
+        if reply := session.data_to_send():
+            timeouts.send()
+            try:
+                sock.sendall(reply)
+            except BlockingIOError:  # SO_SNDTIMEO ran out: the peer does not read
+                raise TimeoutError("the client stopped reading") from None
+        if session.closing:
+            return
+        if not timeouts.receive_until(session.deadline):
+            session.deadline_passed()
+            continue
         try:
             data = sock.recv(RECV_SIZE)
         except (TimeoutError, BlockingIOError):  # BlockingIOError: SO_RCVTIMEO
             session.deadline_passed()
+            continue
+        if data:
+            session.data_received(data)
         else:
-            if data:
-                session.data_received(data)
-            else:
-                session.eof_received()
-        _flush(sock, session, timeouts)
-
-
-def _flush(sock: socket.socket, session: Session, timeouts: Timeouts) -> None:
-    data = session.data_to_send()
-    if data:
-        timeouts.send()
-        try:
-            sock.sendall(data)
-        except BlockingIOError:  # SO_SNDTIMEO ran out: the peer does not read
-            raise TimeoutError("the client stopped reading") from None
+            session.eof_received()
 
 
 class Timeouts:
@@ -91,31 +79,42 @@ class Timeouts:
 
     KERNEL = sys.platform.startswith("linux")
 
-    def __init__(self, sock: socket.socket, idle_timeout: float | None) -> None:
+    def __init__(self, sock: socket.socket, settings: Settings) -> None:
         self.sock = sock
-        self.idle = idle_timeout
-        self.slack = 0.0 if idle_timeout is None else idle_timeout / 100
+        self.clock = settings.clock
+        self.idle = settings.idle_timeout
+        self.slack = 0.0 if self.idle is None else self.idle / 100
         self.current: float | None = None  # the receive timeout in force
         sock.settimeout(None)  # blocking: no poll before each call
-        if self.KERNEL and idle_timeout is not None:
-            self._set(socket.SO_SNDTIMEO, idle_timeout)
+        if self.KERNEL and self.idle is not None:
+            self._set(socket.SO_SNDTIMEO, self.idle)
 
-    def receive(self, timeout: float | None) -> None:
+    def receive_until(self, deadline: float | None) -> bool:
+        """Make the next ``recv`` give up at ``deadline``; False if it has passed."""
+        if deadline is None:
+            timeout = None
+        else:
+            timeout = deadline - self.clock()
+            if timeout <= 0:
+                return False
         current = self.current
         if timeout is None or current is None:
             if timeout == current:
-                return
+                return True
         elif timeout <= current <= timeout + self.slack:
-            return
+            return True
         self.current = timeout
         if self.KERNEL:
             self._set(socket.SO_RCVTIMEO, timeout)
         else:
             self.sock.settimeout(timeout)
+        return True
 
     def send(self) -> None:
+        """Make the next ``sendall`` give up after the idle limit."""
         if not self.KERNEL:  # one Python timeout serves both ways
-            self.receive(self.idle)
+            self.current = self.idle
+            self.sock.settimeout(self.idle)
 
     def _set(self, option: int, seconds: float | None) -> None:
         # struct timeval; 0 means "no timeout", so never round down to it.
