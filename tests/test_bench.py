@@ -51,9 +51,16 @@ def test_a_tiny_run_answers_every_request_and_gives_sane_json() -> None:
     for run in results["runs"]:
         assert run["sent"] == run["answered"] > 0, run
         assert run["server_exit_status"] == 0, run  # stopped cleanly by SIGTERM
-    assert [(r["server"], r["counterpart"]) for r in results["ratios"]] == [
-        ("asyncio", "bare-asyncio")
-    ]
+    # the ratio comes from the two servers loaded in turns
+    [turns] = results["turns"]
+    assert (turns["server"], turns["counterpart"]) == ("asyncio", "bare-asyncio")
+    assert turns["server_exit_status"] == 0 and turns["turns"] >= 1, turns
+    assert len(turns["turn_ratios"]) == turns["turns"]
+    for side in ("server_figures", "against_figures"):
+        assert turns[side]["answered_all"] and turns[side]["throughput"] > 0, turns
+    [ratio] = results["ratios"]
+    assert (ratio["server"], ratio["counterpart"]) == ("asyncio", "bare-asyncio")
+    assert ratio["ratio"] == turns["ratio"] > 0 and ratio["repeats"] == 1
     assert results["meta"]["plan"]["duration"] == 0.3
     assert "asyncio" in table(results)
 

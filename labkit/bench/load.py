@@ -2,6 +2,7 @@
 
     python -m labkit.bench.load echo|blackjack --port P --connections N
                                 [--duration S] [--warmup S] [--server-pid PID]
+                                [--against PORT [--against-pid PID]]
 
 Every connection has exactly one request in flight: it sends, waits for the
 whole answer, records the latency and sends again ("closed loop"), so the
@@ -17,11 +18,15 @@ servers it measures. It reads the server's CPU time and memory from /proc at
 the edges of the measured window itself, so the figures cover exactly the
 requests it counts. The result is one JSON object on standard output.
 Linux only (epoll, /proc). Every wait has a timeout.
+
+With ``--against``, it loads two servers in turns instead and compares
+them (see :func:`take_turns`).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import select
 import socket
@@ -33,6 +38,8 @@ from . import procfs
 
 RECV_SIZE = 65536
 BATCH = 50  # connections opened before their greetings are read: < backlog
+TURN = 0.25  # seconds measured per turn when two servers take turns
+SETTLE = 0.05  # seconds at the start of a turn not counted: the server wakes
 
 
 class LoadError(Exception):
@@ -279,6 +286,76 @@ def run(spec: Spec) -> dict:
     return summarize(spec, tally, base, connected, start, end)
 
 
+@dataclass
+class Turns:
+    """One server's share of a run in turns: its turns added up."""
+
+    requests: int = 0
+    seconds: float = 0.0
+    server_cpu: float = 0.0
+    rates: list[float] = field(default_factory=list)  # requests/s, per turn
+    answered_all: bool = True
+
+    def add(self, tally: Tally, start: Window, end: Window) -> None:
+        requests, seconds = len(tally.latencies_ns), end.at - start.at
+        self.requests += requests
+        self.seconds += seconds
+        self.server_cpu += end.server_cpu - start.server_cpu
+        self.rates.append(requests / seconds)
+        self.answered_all &= tally.sent == tally.answered
+
+    def figures(self) -> dict:
+        return {
+            "throughput": self.requests / self.seconds,
+            "cpu_us_per_op": self.server_cpu / self.requests * 1e6,
+            "answered_all": self.answered_all,
+        }
+
+
+def take_turns(spec: Spec, against: Spec) -> dict:
+    """Load two servers in turns; the ratio of their request rates.
+
+    This machine's speed drifts from second to second (other programs, a
+    core shared with another machine, clock changes), by more than the gap
+    between two servers: runs seconds apart would compare the moments, not
+    the servers. So both servers run at once, both sets of connections are
+    open, and the load goes to one and then the other in turns of ``TURN``
+    seconds, A B B A A B ..., for ``spec.duration`` seconds each. A drift
+    slower than a turn lands on both alike. Only one server is loaded at a
+    time: the other's connections wait, idle, for their next turn.
+    """
+    kind = {"echo": EchoConnection, "blackjack": BlackjackConnection}[spec.workload]
+    specs = (spec, against)
+    shares = (Turns(), Turns())
+    turns = max(1, round(spec.duration / TURN))
+    opened: list[list] = []
+    try:
+        for each in specs:
+            opened.append(connect_all(each, kind))
+        for turn in range(turns):
+            for side in (0, 1) if turn % 2 == 0 else (1, 0):
+                settle = spec.warmup if turn == 0 else SETTLE
+                one = dataclasses.replace(specs[side], duration=TURN, warmup=settle)
+                tally = Tally()
+                start, end = drive(one, opened[side], tally)
+                shares[side].add(tally, start, end)
+    finally:
+        for connections in opened:
+            for conn in connections:
+                conn.sock.close()
+    server, other = (share.figures() for share in shares)
+    paired = zip(shares[0].rates, shares[1].rates, strict=True)
+    return {
+        "workload": spec.workload,
+        "connections": spec.connections,
+        "turns": turns,
+        "ratio": server["throughput"] / other["throughput"],
+        "turn_ratios": [mine / theirs for mine, theirs in paired],
+        "server_figures": server,
+        "against_figures": other,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("workload", choices=["echo", "blackjack"])
@@ -290,9 +367,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=Spec.timeout)
     parser.add_argument("--server-pid", type=int)
     parser.add_argument("--server-tree", action="store_true")
-    spec = Spec(**vars(parser.parse_args(argv)))
+    parser.add_argument("--against", type=int, metavar="PORT", help="take turns")
+    parser.add_argument("--against-pid", type=int, metavar="PID")
+    args = vars(parser.parse_args(argv))
+    against_port, against_pid = args.pop("against"), args.pop("against_pid")
+    spec = Spec(**args)
     try:
-        result = run(spec)
+        if against_port is None:
+            result = run(spec)
+        else:
+            other = dataclasses.replace(spec, port=against_port, server_pid=against_pid)
+            result = take_turns(spec, other)
     except (OSError, LoadError) as exc:
         result = {"error": f"{type(exc).__name__}: {exc}"}
     print(json.dumps(result))

@@ -6,10 +6,16 @@ A A B B C C), so that whatever else the machine is doing at some moment
 lands on every server alike; each figure reported is the median of its
 repeats. The server is pinned to one core and the client to another where
 the machine has two, so that they do not take turns on one.
+
+The ratio of a labkit transport to its bare counterpart is measured apart,
+by a finer method: both servers run at once and the load client serves
+them in short turns (``load.take_turns``), so that the machine's drift from
+second to second cannot pass for a difference between them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -105,25 +111,51 @@ def runs_in_order(plan: Plan) -> tuple[list[tuple[str, int, ServerSpec]], list]:
     return order, skipped
 
 
+def pairs_in_order(
+    order: list[tuple[str, int, ServerSpec]],
+) -> list[tuple[str, int, ServerSpec, ServerSpec]]:
+    """Every run of a labkit transport whose counterpart also runs at that load."""
+    planned = {(workload, n, spec.name) for workload, n, spec in order}
+    return [
+        (workload, n, spec, SERVERS[spec.counterpart])
+        for workload, n, spec in order
+        if (workload, n, spec.counterpart) in planned
+    ]
+
+
 def run_once(spec: ServerSpec, workload: str, connections: int, plan: Plan) -> dict:
     """Start the server, load it from a client process, stop it; the figures."""
+    record = dict(server=spec.name, workload=workload, connections=connections)
+    return record | _load(workload, connections, plan, spec)
+
+
+def run_turns(
+    spec: ServerSpec, bare: ServerSpec, workload: str, connections: int, plan: Plan
+) -> dict:
+    """``spec`` and its bare counterpart, loaded in turns: their ratio."""
+    record = dict(server=spec.name, counterpart=bare.name)
+    record |= dict(workload=workload, connections=connections)
+    return record | _load(workload, connections, plan, spec, bare)
+
+
+def _load(workload: str, connections: int, plan: Plan, *specs: ServerSpec) -> dict:
+    """Run ``specs`` (one, or two to take turns) under one load client."""
     server_cpu, client_cpu = cores()
     service = "blackjack" if workload == "blackjack" else "echo"
-    record = dict(
-        server=spec.name,
-        workload=workload,
-        connections=connections,
-        others_running=others_running(),
-    )
+    record: dict = dict(others_running=others_running())
     try:
-        with ServerProcess(spec, service, server_cpu) as server:
+        with contextlib.ExitStack() as stack:
+            servers = [
+                stack.enter_context(ServerProcess(spec, service, server_cpu))
+                for spec in specs
+            ]
             command = [
                 sys.executable,
                 "-m",
                 "labkit.bench.load",
                 workload,
                 "--port",
-                str(server.port),
+                str(servers[0].port),
                 "--connections",
                 str(connections),
                 "--duration",
@@ -133,9 +165,20 @@ def run_once(spec: ServerSpec, workload: str, connections: int, plan: Plan) -> d
                 "--timeout",
                 str(plan.timeout),
                 "--server-pid",
-                str(server.pid),
-            ] + (["--server-tree"] if spec.tree else [])
-            budget = plan.warmup + plan.duration + 3 * plan.timeout + connections / 50
+                str(servers[0].pid),
+            ] + (["--server-tree"] if specs[0].tree else [])
+            if len(servers) == 2:
+                command += [
+                    "--against",
+                    str(servers[1].port),
+                    "--against-pid",
+                    str(servers[1].pid),
+                ]
+            budget = (
+                len(servers) * (plan.warmup + plan.duration + 2)
+                + 3 * plan.timeout
+                + connections / 50
+            )
             client = subprocess.run(
                 command,
                 capture_output=True,
@@ -145,7 +188,8 @@ def run_once(spec: ServerSpec, workload: str, connections: int, plan: Plan) -> d
                 if client_cpu is None
                 else lambda: os.sched_setaffinity(0, {client_cpu}),
             )
-            status = server.stop()
+            statuses = [server.stop() for server in servers]
+            status = next((code for code in statuses if code != 0), 0)
     except (OSError, RuntimeError, subprocess.TimeoutExpired) as exc:
         return record | {"error": f"{type(exc).__name__}: {exc}"}
     try:
@@ -183,23 +227,30 @@ def medians(runs: list[dict]) -> list[dict]:
     return rows
 
 
-def ratios(rows: list[dict]) -> list[dict]:
-    """Each labkit transport's throughput over its bare counterpart's."""
-    by_key = {(r["workload"], r["connections"], r["server"]): r for r in rows}
-    found = []
-    for row in rows:
-        bare = by_key.get((row["workload"], row["connections"], row["counterpart"]))
-        if bare and row["throughput"] and bare["throughput"]:
-            found.append(
-                dict(
-                    workload=row["workload"],
-                    server=row["server"],
-                    counterpart=row["counterpart"],
-                    connections=row["connections"],
-                    ratio=row["throughput"] / bare["throughput"],
-                )
-            )
-    return found
+def ratios(turns: list[dict]) -> list[dict]:
+    """Each labkit transport's throughput over its bare counterpart's.
+
+    The median over repeats of the ratio measured in turns, with the lowest
+    and the highest.
+    """
+    groups: dict[tuple, list[float]] = {}
+    for run in turns:
+        if "error" not in run:
+            key = tuple(run[k] for k in ("workload", "connections", "server"))
+            groups.setdefault(key + (run["counterpart"],), []).append(run["ratio"])
+    return [
+        dict(
+            workload=workload,
+            server=server,
+            counterpart=counterpart,
+            connections=connections,
+            ratio=median(values),
+            low=min(values),
+            high=max(values),
+            repeats=len(values),
+        )
+        for (workload, connections, server, counterpart), values in groups.items()
+    ]
 
 
 def run_bench(plan: Plan, progress: Callable[[str], None] = lambda line: None) -> dict:
@@ -209,6 +260,7 @@ def run_bench(plan: Plan, progress: Callable[[str], None] = lambda line: None) -
     notebook passes nothing).
     """
     order, skipped = runs_in_order(plan)
+    pairs = pairs_in_order(order)
     server_cpu, client_cpu = cores()
     meta = dict(
         started=time.strftime("%Y-%m-%d %H:%M:%S"),
@@ -219,7 +271,7 @@ def run_bench(plan: Plan, progress: Callable[[str], None] = lambda line: None) -
         loadavg_before=os.getloadavg(),
         plan=asdict(plan),
     )
-    runs = []
+    runs, turns = [], []
     began = time.monotonic()
     for repeat in range(plan.repeats):
         for workload, connections, spec in order:
@@ -227,15 +279,27 @@ def run_bench(plan: Plan, progress: Callable[[str], None] = lambda line: None) -
             run["repeat"] = repeat
             runs.append(run)
             progress(describe(run))
+        for workload, connections, spec, bare in pairs:
+            run = run_turns(spec, bare, workload, connections, plan)
+            run["repeat"] = repeat
+            turns.append(run)
+            progress(describe_turns(run))
     meta["loadavg_after"] = os.getloadavg()
-    others = [run["others_running"] for run in runs]
+    others = [run["others_running"] for run in runs + turns]
     meta["others_running"] = dict(
         median=median(others) if others else None,
         max=max(others, default=None),
     )
     meta["seconds"] = time.monotonic() - began
     rows = medians(runs)
-    return dict(meta=meta, rows=rows, ratios=ratios(rows), skipped=skipped, runs=runs)
+    return dict(
+        meta=meta,
+        rows=rows,
+        ratios=ratios(turns),
+        skipped=skipped,
+        runs=runs,
+        turns=turns,
+    )
 
 
 def describe(run: dict) -> str:
@@ -247,4 +311,17 @@ def describe(run: dict) -> str:
         f"{where} {run['throughput']:>9.0f}/s  p50 {run['p50_ms']:6.2f} ms  "
         f"p99 {run['p99_ms']:6.2f} ms  server CPU {run['server_cpu_share']:4.0%}  "
         f"client CPU {run['client_cpu_share']:4.0%}  others {run['others_running']}"
+    )
+
+
+def describe_turns(run: dict) -> str:
+    """One line about one run in turns, for progress output."""
+    where = f"{run['workload']:9} {run['connections']:>5} {run['server']:17}"
+    if "error" in run:
+        return f"{where} FAILED in turns with {run['counterpart']}: {run['error']}"
+    mine, theirs = run["server_figures"], run["against_figures"]
+    return (
+        f"{where} {run['ratio']:5.2f} x {run['counterpart']} in turns: "
+        f"{mine['throughput']:.0f}/s vs {theirs['throughput']:.0f}/s, server CPU "
+        f"{mine['cpu_us_per_op']:.1f} vs {theirs['cpu_us_per_op']:.1f} us/op"
     )
