@@ -48,18 +48,21 @@ def drive(sock: socket.socket, session: Session) -> None:
                 raise TimeoutError("the client stopped reading") from None
         if session.closing:
             return
-        if not timeouts.receive_until(session.deadline):
-            session.deadline_passed()
-            continue
+        deadline = session.deadline
         try:
             data = sock.recv(RECV_SIZE)
         except (TimeoutError, BlockingIOError):  # BlockingIOError: SO_RCVTIMEO
-            session.deadline_passed()
-            continue
+            data = None
         if data:
             session.data_received(data)
-        else:
+        elif data is not None:
             session.eof_received()
+        # Activity moves the deadline idle_timeout ahead, as far as the receive
+        # timeout reaches: a busy connection needs no clock. Otherwise the
+        # deadline may be near: time the next receive to end there.
+        if deadline is not None and session.deadline == deadline:
+            if not timeouts.receive_until(deadline):
+                session.deadline_passed()
 
 
 class Timeouts:
@@ -69,12 +72,11 @@ class Timeouts:
     ``recv`` and the ``send``: each ``settimeout()`` is an ioctl, even to the
     same value, and a socket with a timeout polls before every ``recv`` and
     ``send``. With a thread per connection each of those also lets another
-    thread take the GIL. On Linux the kernel keeps the
-    timeouts instead (SO_RCVTIMEO, SO_SNDTIMEO on a blocking socket): a
-    ``recv`` is then one system call, as in a server without timeouts. A
-    timeout in force is kept while it is at most ``slack`` longer than asked
-    (an idle deadline may pass up to 1% late), so a busy connection sets
-    none at all.
+    thread take the GIL. On Linux the kernel keeps the timeouts instead
+    (SO_RCVTIMEO, SO_SNDTIMEO on a blocking socket): a ``recv`` is then one
+    system call, as in a server without timeouts. Both start at the idle
+    limit; a receive timeout in force is kept while it ends at most ``slack``
+    after the deadline asked for (an idle deadline may pass up to 1% late).
     """
 
     KERNEL = sys.platform.startswith("linux")
@@ -84,30 +86,27 @@ class Timeouts:
         self.clock = settings.clock
         self.idle = settings.idle_timeout
         self.slack = 0.0 if self.idle is None else self.idle / 100
-        self.current: float | None = None  # the receive timeout in force
-        sock.settimeout(None)  # blocking: no poll before each call
-        if self.KERNEL and self.idle is not None:
-            self._set(socket.SO_SNDTIMEO, self.idle)
-
-    def receive_until(self, deadline: float | None) -> bool:
-        """Make the next ``recv`` give up at ``deadline``; False if it has passed."""
-        if deadline is None:
-            timeout = None
-        else:
-            timeout = deadline - self.clock()
-            if timeout <= 0:
-                return False
-        current = self.current
-        if timeout is None or current is None:
-            if timeout == current:
-                return True
-        elif timeout <= current <= timeout + self.slack:
-            return True
-        self.current = timeout
+        self.current = self.idle  # the receive timeout in force
         if self.KERNEL:
-            self._set(socket.SO_RCVTIMEO, timeout)
+            sock.settimeout(None)  # blocking: no poll before each call
+            if self.idle is not None:
+                self._set(socket.SO_RCVTIMEO, self.idle)
+                self._set(socket.SO_SNDTIMEO, self.idle)
         else:
-            self.sock.settimeout(timeout)
+            sock.settimeout(self.idle)
+
+    def receive_until(self, deadline: float) -> bool:
+        """Make the next ``recv`` give up at ``deadline``; False if it has passed."""
+        timeout = deadline - self.clock()
+        if timeout <= 0:
+            return False
+        current = self.current
+        if current is None or not timeout <= current <= timeout + self.slack:
+            self.current = timeout
+            if self.KERNEL:
+                self._set(socket.SO_RCVTIMEO, timeout)
+            else:
+                self.sock.settimeout(timeout)
         return True
 
     def send(self) -> None:
@@ -116,9 +115,9 @@ class Timeouts:
             self.current = self.idle
             self.sock.settimeout(self.idle)
 
-    def _set(self, option: int, seconds: float | None) -> None:
+    def _set(self, option: int, seconds: float) -> None:
         # struct timeval; 0 means "no timeout", so never round down to it.
-        micros = 0 if seconds is None else max(1, round(seconds * 1e6))
+        micros = max(1, round(seconds * 1e6))
         value = struct.pack("ll", *divmod(micros, 1_000_000))
         self.sock.setsockopt(socket.SOL_SOCKET, option, value)
 
