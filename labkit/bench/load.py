@@ -305,9 +305,10 @@ class Turns:
         self.answered_all &= tally.sent == tally.answered
 
     def figures(self) -> dict:
+        requests = self.requests or float("nan")  # none answered: no figure
         return {
             "throughput": self.requests / self.seconds,
-            "cpu_us_per_op": self.server_cpu / self.requests * 1e6,
+            "cpu_us_per_op": self.server_cpu / requests * 1e6,
             "answered_all": self.answered_all,
         }
 
@@ -349,11 +350,15 @@ def take_turns(spec: Spec, against: Spec) -> dict:
         "workload": spec.workload,
         "connections": spec.connections,
         "turns": turns,
-        "ratio": server["throughput"] / other["throughput"],
-        "turn_ratios": [mine / theirs for mine, theirs in paired],
+        "ratio": _ratio(server["throughput"], other["throughput"]),
+        "turn_ratios": [_ratio(mine, theirs) for mine, theirs in paired],
         "server_figures": server,
         "against_figures": other,
     }
+
+
+def _ratio(mine: float, theirs: float) -> float:
+    return mine / theirs if theirs else float("nan")
 
 
 def main(argv: list[str] | None = None) -> int:
