@@ -48,7 +48,7 @@ class Plan:
     loads: dict[str, tuple[int, ...]] = field(default_factory=lambda: dict(LOADS))
     duration: float = 3.0  # seconds measured per run
     warmup: float = 0.5  # seconds of load before measuring
-    repeats: int = 3
+    repeats: int = 5  # the ratios in turns vary by a few % from run to run
     timeout: float = 10.0  # for one answer, a start or a stop
 
 
