@@ -60,8 +60,8 @@ def drive(sock: socket.socket, session: Session) -> None:
         # Activity moves the deadline idle_timeout ahead, as far as the receive
         # timeout reaches: a busy connection needs no clock. Otherwise the
         # deadline may be near: time the next receive to end there.
-        if deadline is not None and session.deadline == deadline:
-            if not timeouts.receive_until(deadline):
+        if deadline == session.deadline and deadline is not None:
+            if not session.closing and not timeouts.receive_until(deadline):
                 session.deadline_passed()
 
 
