@@ -103,4 +103,10 @@ def main(args: argparse.Namespace) -> int:
         f"(0 is a quiet machine)"
     )
     ok = all(row["answered_all"] and not row["failed"] for row in results["rows"])
+    ok &= all(
+        "error" not in run
+        and run["server_figures"]["answered_all"]
+        and run["against_figures"]["answered_all"]
+        for run in results["turns"]
+    )
     return 0 if ok else 1

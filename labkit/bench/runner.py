@@ -235,9 +235,10 @@ def ratios(turns: list[dict]) -> list[dict]:
     """
     groups: dict[tuple, list[float]] = {}
     for run in turns:
-        if "error" not in run:
-            key = tuple(run[k] for k in ("workload", "connections", "server"))
-            groups.setdefault(key + (run["counterpart"],), []).append(run["ratio"])
+        if "error" in run:
+            continue
+        key = (run["workload"], run["connections"], run["server"], run["counterpart"])
+        groups.setdefault(key, []).append(run["ratio"])
     return [
         dict(
             workload=workload,
