@@ -10,7 +10,9 @@ asyncio's ``Protocol`` so that the shape is familiar:
     session.deadline_passed()       the clock went past ``session.deadline``
 
 and, after every call, sends ``session.data_to_send()`` and closes the
-connection once ``session.closing`` is true and everything is sent.
+connection once ``session.closing`` is true and everything is sent. For the
+call that comes with every request, ``session.answer(data)`` does both
+steps in one: ``data_received(data)``, then ``data_to_send()``.
 
 Output goes to an outbox that the transport drains. Today a session only
 answers its own peer; the outbox is also where, later, another connection's
@@ -89,6 +91,15 @@ class Session:
         deadline = self.deadline
         if deadline is not None and self._clock() >= deadline:
             self.idle_timed_out()
+
+    def answer(self, data: bytes) -> bytes:
+        """``data_received(data)``, then ``data_to_send()``, in one call.
+
+        Transports call this once per chunk received: a service may override
+        it with a faster equivalent (echo does).
+        """
+        self.data_received(data)
+        return self.data_to_send()
 
     def data_to_send(self) -> bytes:
         """Take everything waiting in the outbox."""

@@ -51,6 +51,22 @@ def test_echo_returns_every_byte_in_order(data, size):
     assert not session.closing
 
 
+@pytest.mark.parametrize("kind", [EchoSession, LineSession])
+@given(chunks=st.lists(st.binary(max_size=40), max_size=20))
+def test_answer_is_data_received_then_data_to_send(kind, chunks):
+    clock = FakeClock()
+    stepwise, at_once = (kind("127.0.0.1", Settings(clock=clock)) for _ in "ab")
+    for number, chunk in enumerate(chunks):
+        clock.now += 1
+        if number % 3 == 2:  # a line already waiting in the outbox goes first
+            for session in (stepwise, at_once):
+                session.send_bytes(b"waiting\r\n")
+        stepwise.data_received(chunk)
+        assert at_once.answer(chunk) == stepwise.data_to_send()
+        assert at_once.deadline == stepwise.deadline
+        assert at_once.closing == stepwise.closing
+
+
 def test_empty_lines_get_no_answer_and_quit_says_bye():
     session = line_session()
     assert replies(session, b"\n  \r\n\t\n") == []
