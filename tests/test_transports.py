@@ -23,6 +23,7 @@ from rawsockets import connect, read_line, read_until_closed, reset
 from labkit.session import LineSession, Settings
 from labkit.transports import TRANSPORTS, transport_class
 from labkit.transports.base import bind_listener
+from labkit.transports.blocking import Timeouts
 
 CONCURRENT = [t for t in TRANSPORTS if t != "iterative"]
 
@@ -197,7 +198,11 @@ def test_a_client_that_never_reads_does_not_stop_others(start, transport):
         assert echo_once(server) == b"ping\n"
 
 
-def test_iterative_drops_a_client_that_never_reads_after_the_idle_limit(start):
+@pytest.mark.parametrize("kernel_timeouts", [True, False])
+def test_iterative_drops_a_client_that_never_reads_after_the_idle_limit(
+    start, monkeypatch, kernel_timeouts
+):
+    monkeypatch.setattr(Timeouts, "KERNEL", kernel_timeouts)
     server = start("echo", "iterative", idle_timeout=0.5)
     with connect(server) as greedy:
         greedy.setblocking(False)
@@ -264,9 +269,14 @@ def test_busy_when_full_and_admitted_again_when_freed(start, transport):
 # -- the common line rules, over a real socket ------------------------------
 
 
-@pytest.fixture(params=TRANSPORTS)
-def line_server(request):
-    server = transport_class(request.param)(
+# "threaded-portable": the blocking transports' timeouts as on an OS without
+# SO_RCVTIMEO/SO_SNDTIMEO, with Python's one socket timeout for both ways.
+@pytest.fixture(params=[*TRANSPORTS, "threaded-portable"])
+def line_server(request, monkeypatch):
+    transport, _, portable = request.param.partition("-")
+    if portable:
+        monkeypatch.setattr(Timeouts, "KERNEL", False)
+    server = transport_class(transport)(
         LineSession, settings=Settings(idle_timeout=1.0)
     ).start()
     yield server
@@ -321,6 +331,18 @@ def test_a_slow_drip_does_not_hold_a_connection_open(line_server):
         assert answer.startswith(b"ERROR IDLE-TIMEOUT ")
         assert 0.9 < waited < 1.5, f"closed after {waited:.2f} s"
         assert read_until_closed(sock) == b""
+
+
+def test_half_a_line_then_silence_is_closed_at_the_deadline(line_server):
+    """Half a line is no activity: the 1 s limit still counts from the connect."""
+    with connect(line_server) as sock:
+        began = time.monotonic()
+        time.sleep(0.7)  # the test's own pacing: nothing to wait for
+        sock.sendall(b"dan")
+        answer = read_line(sock)
+        waited = time.monotonic() - began
+    assert answer.startswith(b"ERROR IDLE-TIMEOUT ")
+    assert 0.9 < waited < 1.4, f"closed after {waited:.2f} s"
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)

@@ -38,31 +38,39 @@ def drive(sock: socket.socket, session: Session) -> None:
     read) for the caller to treat as the end of the connection.
     """
     timeouts = Timeouts(sock, session.settings)
+    recv, sendall = sock.recv, sock.sendall  # bound once: called every request
     session.connection_made()
+    reply = session.data_to_send()
     while True:
-        if reply := session.data_to_send():
-            timeouts.send()
+        if reply:
+            if timeouts.shortened:
+                timeouts.restore()
             try:
-                sock.sendall(reply)
+                sendall(reply)
             except BlockingIOError:  # SO_SNDTIMEO ran out: the peer does not read
                 raise TimeoutError("the client stopped reading") from None
         if session.closing:
             return
         deadline = session.deadline
         try:
-            data = sock.recv(RECV_SIZE)
+            data = recv(RECV_SIZE)
         except (TimeoutError, BlockingIOError):  # BlockingIOError: SO_RCVTIMEO
             data = None
         if data:
-            session.data_received(data)
-        elif data is not None:
-            session.eof_received()
-        # Activity moves the deadline idle_timeout ahead, as far as the receive
-        # timeout reaches: a busy connection needs no clock. Otherwise the
-        # deadline may be near: time the next receive to end there.
-        if deadline == session.deadline and deadline is not None:
-            if not session.closing and not timeouts.receive_until(deadline):
+            reply = session.answer(data)
+            if session.deadline is not deadline:
+                # Activity moved the deadline idle_timeout ahead, as far as
+                # the receive timeout reaches: a busy connection needs no clock.
+                continue
+        else:
+            if data is not None:
+                session.eof_received()
+            reply = session.data_to_send()
+        # No activity: the deadline may be near, so the next receive ends there.
+        if deadline is not None and not session.closing:
+            if not timeouts.receive_until(deadline):
                 session.deadline_passed()
+                reply += session.data_to_send()
 
 
 class Timeouts:
@@ -87,6 +95,7 @@ class Timeouts:
         self.idle = settings.idle_timeout
         self.slack = 0.0 if self.idle is None else self.idle / 100
         self.current = self.idle  # the receive timeout in force
+        self.shortened = False  # the one Python timeout was set below the idle limit
         if self.KERNEL:
             sock.settimeout(None)  # blocking: no poll before each call
             if self.idle is not None:
@@ -107,13 +116,13 @@ class Timeouts:
                 self._set(socket.SO_RCVTIMEO, timeout)
             else:
                 self.sock.settimeout(timeout)
+                self.shortened = True
         return True
 
-    def send(self) -> None:
-        """Make the next ``sendall`` give up after the idle limit."""
-        if not self.KERNEL:  # one Python timeout serves both ways
-            self.current = self.idle
-            self.sock.settimeout(self.idle)
+    def restore(self) -> None:
+        """Before a ``sendall``: the one Python timeout back to the idle limit."""
+        self.current, self.shortened = self.idle, False
+        self.sock.settimeout(self.idle)
 
     def _set(self, option: int, seconds: float) -> None:
         # struct timeval; 0 means "no timeout", so never round down to it.
