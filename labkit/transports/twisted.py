@@ -112,15 +112,18 @@ class _SessionProtocol(Protocol):
 
     def dataReceived(self, data: bytes) -> None:
         # Called for every chunk received: _run's steps, written out for speed.
-        session = self.session
-        if session is None or self.transport.disconnecting:
+        session, transport = self.session, self.transport
+        if session is None or transport.disconnecting:
             return
         try:
-            session.data_received(data)
+            reply = session.answer(data)
         except Exception as exc:  # a bug in a session: drop it, serve the rest
             self._drop(exc)
-        else:
-            self._after_step()
+            return
+        if reply:
+            transport.write(reply)
+        if session.closing or self.timer is None:
+            self._after_step()  # close, or set the idle timer
 
     def readConnectionLost(self) -> None:
         if self.session is not None:
