@@ -95,8 +95,9 @@ class Session:
     def answer(self, data: bytes) -> bytes:
         """``data_received(data)``, then ``data_to_send()``, in one call.
 
-        Transports call this once per chunk received: a service may override
-        it with a faster equivalent (echo does).
+        The blocking transports and Twisted call this for every chunk they
+        receive: a service may override it with a faster equivalent (echo
+        does).
         """
         self.data_received(data)
         return self.data_to_send()
