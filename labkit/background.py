@@ -13,14 +13,10 @@ import atexit
 import threading
 import warnings
 
+from .addresses import DEFAULT_HOST, wide_bind_warning
 from .servers import make_server
 from .session import Settings
-from .transports.base import (
-    DEFAULT_HOST,
-    DEFAULT_MAX_CONNECTIONS,
-    Server,
-    wide_bind_warning,
-)
+from .transports.base import DEFAULT_MAX_CONNECTIONS, Server
 
 _servers: dict[str, Server] = {}
 _lock = threading.Lock()

@@ -10,20 +10,11 @@ import socket
 from collections import deque
 from dataclasses import dataclass, field
 
+from .addresses import resolve_address
 from .errors import ConnectionClosed, ProtocolError
 
 DEFAULT_TIMEOUT = 5.0
 MAX_SERVER_LINE = 64 * 1024  # a server line longer than this is a broken server
-
-
-def resolve_address(target, port: int | None = None) -> tuple[str, int]:
-    """(host, port) from a server, an (host, port) pair, or a host and port."""
-    if port is not None:
-        return str(target), int(port)
-    if hasattr(target, "address"):
-        return target.address
-    host, port = target[:2]
-    return str(host), int(port)
 
 
 class LineClient:

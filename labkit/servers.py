@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from .addresses import DEFAULT_HOST
 from .services import SESSIONS
 from .services.http import HttpServer
 from .session import Settings
 from .transports import transport_class
-from .transports.base import DEFAULT_HOST, DEFAULT_MAX_CONNECTIONS, Server
+from .transports.base import DEFAULT_MAX_CONNECTIONS, Server
 
 SERVICES = (*SESSIONS, "http")
 

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import argparse
 
+from ..addresses import DEFAULT_HOST
 from ..bench import command as bench
 from ..servers import SERVICES
 from ..transports import TRANSPORTS
-from ..transports.base import DEFAULT_HOST, DEFAULT_MAX_CONNECTIONS
+from ..transports.base import DEFAULT_MAX_CONNECTIONS
 from .play import play
 from .serve import serve
 from .telnet import telnet

@@ -13,10 +13,10 @@ import codecs
 import sys
 from typing import TextIO
 
+from ..addresses import format_address
 from ..blackjack.client import BlackjackClient, ServerRefused, Table
 from ..blackjack.game import Card, Hand, Result
 from ..clients import ConnectionClosed, ProtocolError
-from ..transports.base import format_address
 
 SUIT_SYMBOLS = {"C": "\u2663", "D": "\u2666", "H": "\u2665", "S": "\u2660"}
 CARD_BACK = "\U0001f0a0"  # PLAYING CARD BACK

@@ -7,8 +7,8 @@ import signal
 import sys
 import threading
 
+from ..addresses import format_address, wide_bind_warning
 from ..servers import make_server
-from ..transports.base import format_address, wide_bind_warning
 
 
 def serve(args: argparse.Namespace) -> int:

@@ -6,7 +6,7 @@ import socket
 import sys
 import threading
 
-from ..transports.base import format_address
+from ..addresses import format_address
 
 
 def telnet(host: str, port: int, *, timeout: float = 5.0) -> int:

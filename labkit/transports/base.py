@@ -18,7 +18,6 @@ happens to run. They write to ``log`` and ``errors`` instead.
 from __future__ import annotations
 
 import errno
-import ipaddress
 import socket
 import sys
 import threading
@@ -27,9 +26,9 @@ import traceback
 from collections import deque
 from dataclasses import dataclass
 
+from ..addresses import DEFAULT_HOST, format_address
 from ..session import DEFAULT_SETTINGS, Session, Settings, busy_reply
 
-DEFAULT_HOST = "127.0.0.1"  # loopback: nobody else on the network can connect
 DEFAULT_MAX_CONNECTIONS = 256
 STOP_TIMEOUT = 2.0
 
@@ -59,25 +58,6 @@ class ServerError:
 
     def __str__(self) -> str:
         return f"{self.when} {self.where}: {self.message}"
-
-
-def format_address(host: str, port: int) -> str:
-    """``127.0.0.1:9000``, or ``[::1]:9000`` for IPv6."""
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def wide_bind_warning(host: str) -> str | None:
-    """A one-line warning when ``host`` opens the server to the whole network."""
-    try:
-        wide = host == "" or ipaddress.ip_address(host).is_unspecified
-    except ValueError:
-        wide = False  # a name: it resolves to one address
-    if not wide:
-        return None
-    return (
-        f"labkit: listening on every interface ({host or 'all'}): anyone who can "
-        "reach this machine can connect; use 127.0.0.1 unless you mean it"
-    )
 
 
 def bind_listener(host: str, port: int, backlog: int) -> socket.socket:

@@ -28,9 +28,10 @@ from html import escape
 
 import ipywidgets as widgets
 
+from ..addresses import resolve_address
 from ..blackjack.client import BlackjackClient, Table
 from ..blackjack.game import Hand, Result, Score
-from ..clients import DEFAULT_TIMEOUT, resolve_address
+from ..clients import DEFAULT_TIMEOUT
 from . import cards
 from .base import LabWidget
 from .problems import explain

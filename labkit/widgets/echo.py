@@ -17,7 +17,8 @@ from html import escape
 
 import ipywidgets as widgets
 
-from ..clients import DEFAULT_TIMEOUT, LineClient, resolve_address
+from ..addresses import resolve_address
+from ..clients import DEFAULT_TIMEOUT, LineClient
 from .base import LabWidget
 from .problems import explain
 from .style import stylesheet, transcript_html

@@ -20,7 +20,8 @@ from itertools import count
 
 import ipywidgets as widgets
 
-from ..transports.base import STOP_TIMEOUT, Server, format_address
+from ..addresses import format_address
+from ..transports.base import STOP_TIMEOUT, Server
 from .base import LabWidget
 from .style import scrolling_lines, stylesheet
 

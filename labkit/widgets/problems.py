@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..addresses import format_address
 from ..blackjack.client import ServerRefused
 from ..clients import ConnectionClosed, ProtocolError
-from ..transports.base import format_address
 
 # ERROR codes after which the server closes the connection.
 CLOSING_CODES = ("BUSY", "IDLE-TIMEOUT")
