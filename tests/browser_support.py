@@ -39,7 +39,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import require_program
+from support import require_program
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"

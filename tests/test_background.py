@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 
 import pytest
-from conftest import labkit_threads, wait_until
+from support import labkit_threads, wait_until
 
 import labkit
 

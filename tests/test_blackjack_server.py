@@ -14,7 +14,7 @@ import threading
 import time
 
 import pytest
-from conftest import wait_until
+from support import wait_until
 
 from labkit.blackjack import BlackjackClient, ServerRefused, check_transcript
 from labkit.clients import ConnectionClosed, ProtocolError

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ServeProcess
+from support import ServeProcess
 
 
 def run_labkit(

@@ -14,10 +14,10 @@ import time
 
 import pytest
 import reliability
-from conftest import wait_until
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rawsockets import connect, read_until_closed, reset
+from support import wait_until
 
 import labkit
 from labkit.blackjack import BlackjackClient, ServerRefused, check_transcript

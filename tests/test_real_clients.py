@@ -6,7 +6,7 @@ import subprocess
 
 import pexpect
 import pytest
-from conftest import ServeProcess, require_program
+from support import ServeProcess, require_program
 
 pytestmark = pytest.mark.realclient
 

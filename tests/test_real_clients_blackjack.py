@@ -15,7 +15,7 @@ import sys
 
 import pexpect
 import pytest
-from conftest import ServeProcess, require_program
+from support import ServeProcess, require_program
 
 from labkit.blackjack import check_transcript
 from labkit.services.blackjack import BlackjackSession

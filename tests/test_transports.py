@@ -17,8 +17,8 @@ import time
 
 import pytest
 import reliability
-from conftest import wait_until
 from rawsockets import connect, read_line, read_until_closed, reset
+from support import wait_until
 
 from labkit.session import LineSession, Settings
 from labkit.transports import TRANSPORTS, transport_class

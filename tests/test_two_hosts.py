@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 import reliability
-from conftest import REQUIRED, ServeProcess, require_program
+from support import REQUIRED, ServeProcess, require_program
 
 HOST_A, HOST_B = "192.0.2.1", "192.0.2.2"
 

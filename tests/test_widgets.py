@@ -14,7 +14,7 @@ import threading
 from contextlib import contextmanager
 
 import pytest
-from conftest import wait_until
+from support import wait_until
 
 import labkit
 from labkit.blackjack import check_transcript
