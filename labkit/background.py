@@ -57,8 +57,17 @@ def serve(
                 old.stop()
                 del _servers[old_key]
         server.start()
+        server.name = key
         _servers[key] = server
     return server
+
+
+def current(server: Server) -> Server:
+    """The server running now in ``server``'s place: a cell run again starts a
+    new one under the same name, and a widget should follow it."""
+    with _lock:
+        latest = _servers.get(getattr(server, "name", None), server)
+    return latest if latest.running else server
 
 
 def running() -> list[Server]:
