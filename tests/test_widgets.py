@@ -7,6 +7,8 @@ tests/test_browser_blackjack.py.
 
 from __future__ import annotations
 
+import html
+import io
 import os
 import re
 import socket
@@ -17,12 +19,15 @@ import pytest
 from support import wait_until
 
 import labkit
-from labkit.blackjack import check_transcript
-from labkit.blackjack.game import Card, hand_total
+from labkit.blackjack import check_transcript, words
+from labkit.blackjack.game import Card, hand_total, settle
+from labkit.blackjack.protocol import OUTCOMES
+from labkit.cli.play import play
 from labkit.widgets import BlackjackTable, EchoConsole, ServerMonitor
 
 CARD = re.compile(r'class="labkit-card[^"]*" data-card="([^"]+)"')
 RESULT = re.compile(r'class="labkit-bj-result" data-outcome="(WIN|LOSE|PUSH)"')
+BANNER = re.compile(r'class="labkit-bj-result"[^>]*>([^<]*)</div>')
 ROUND = re.compile(r'data-round="(\d+)"')
 
 
@@ -138,7 +143,7 @@ def test_the_seed_deals_the_same_table_every_time(blackjack):
             table.deal_button.click()
             shown.append(str(table))
     assert shown[0] == shown[1]
-    assert shown[0].startswith("dealer: AS ??\nplayer: 5D 6H = 11\n")
+    assert shown[0].startswith("dealer: AS ??\nplayer: 5D 6H  (11)\n")
 
 
 def test_a_disabled_button_sends_nothing(blackjack):
@@ -197,6 +202,42 @@ def test_reconnect_after_the_server_comes_back_on_the_same_port(start):
         assert enabled(table) == {"DEAL"} and table.score is None  # a new seat
         play_round(table)
         check_page_matches_state(table)
+
+
+def test_the_terminal_and_the_table_say_the_same_result(start):
+    server = start("blackjack", seed=7)
+    # seed 7: 11 then 13 loses to 21; 11 then 21 beats 17 (notebook 06)
+    moves = [("deal", "hit", "stand"), ("deal", "hit")]
+    shown = []
+    with BlackjackTable(server) as table:
+        for round_moves in moves:
+            for move in round_moves:
+                getattr(table, f"{move}_button").click()
+            banner = html.unescape(BANNER.search(table.result_html.value).group(1))
+            assert f"result: {banner}" in str(table).splitlines()
+            shown.append(banner)
+    assert shown[0] != shown[1]
+
+    typed = "".join(f"{move[0]}\n" for round_moves in moves for move in round_moves)
+    out = io.StringIO()
+    assert play(*server.address, stdin=io.StringIO(typed + "q\n"), stdout=out) == 0
+    said = [line for line in out.getvalue().splitlines() if line in shown]
+    assert said == shown, out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "player, dealer", [(24, 10), (20, 26), (20, 18), (13, 21), (20, 20)]
+)
+def test_every_result_has_its_own_sentence(player, dealer):
+    result = settle(player, dealer)
+    assert result.reason in OUTCOMES[result.outcome]
+    assert result.reason in words.RESULT_SENTENCES
+    assert str(player if result.reason != "DEALER-BUST" else dealer) in (
+        words.result_text(result)
+    )
+    assert {r for reasons in OUTCOMES.values() for r in reasons} == set(
+        words.RESULT_SENTENCES
+    )
 
 
 def test_nothing_listening_is_a_message_not_a_traceback():

@@ -4,6 +4,7 @@
     protocol  server lines <-> the game's plain data
     check     the protocol's invariants, for any transcript
     client    BlackjackClient, over a real socket
+    words     cards, hands, results and the score in words, for every front end
 
 The server side is :class:`labkit.services.blackjack.BlackjackSession`.
 """

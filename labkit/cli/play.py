@@ -4,7 +4,8 @@ Speaks the protocol through :class:`~labkit.blackjack.client.BlackjackClient`,
 so it plays against any server that speaks it, and stops with a clear
 message when one does not. Cards are drawn as ``10♥ K♠`` with a card back for
 the hidden card, or as plain ``10H KS ??`` when standard output cannot
-show them (it is not UTF-8).
+show them (it is not UTF-8). Hands, results and the score read as the
+widgets say them: the words are :mod:`labkit.blackjack.words`.
 """
 
 from __future__ import annotations
@@ -14,12 +15,10 @@ import sys
 from typing import TextIO
 
 from ..addresses import format_address
+from ..blackjack import words
 from ..blackjack.client import BlackjackClient, ServerRefused, Table
-from ..blackjack.game import Card, Hand, Result
+from ..blackjack.game import Hand, Result, Score
 from ..clients import ConnectionClosed, ProtocolError
-
-SUIT_SYMBOLS = {"C": "\u2663", "D": "\u2666", "H": "\u2665", "S": "\u2660"}
-CARD_BACK = "\U0001f0a0"  # PLAYING CARD BACK
 
 COMMANDS = {
     "d": "deal", "deal": "deal",
@@ -38,28 +37,6 @@ def can_draw_suits(stream: TextIO) -> bool:
         return codecs.lookup(stream.encoding or "ascii").name == "utf-8"
     except (AttributeError, LookupError):
         return False
-
-
-def card_text(card: Card, fancy: bool) -> str:
-    return card.rank + (SUIT_SYMBOLS[card.suit] if fancy else card.suit)
-
-
-def hand_text(hand: Hand, fancy: bool) -> str:
-    cards = [card_text(card, fancy) for card in hand.cards]
-    if hand.hidden:
-        return " ".join([*cards, CARD_BACK if fancy else "??"])
-    return f"{' '.join(cards)}  ({hand.total})"
-
-
-def result_text(result: Result) -> str:
-    you, dealer = result.player_total, result.dealer_total
-    return {
-        "BUST": f"You lose: you went over 21 ({you}).",
-        "DEALER-BUST": f"You win: the dealer went over 21 ({dealer}).",
-        "HIGHER": f"You win: {you} beats the dealer's {dealer}.",
-        "LOWER": f"You lose: the dealer's {dealer} beats {you}.",
-        "EQUAL": f"Push: {you} each.",
-    }.get(result.reason, f"{result.outcome} {you} {dealer} {result.reason}")
 
 
 def prompt_text(table: Table) -> str:
@@ -150,13 +127,13 @@ def _show(client: BlackjackClient, say, fancy: bool) -> None:
     for event in client.events:
         if isinstance(event, Hand):
             who = "Dealer:" if event.who == "DEALER" else "You:   "
-            say(f"{who} {hand_text(event, fancy)}")
+            say(f"{who} {words.hand_text(event, fancy=fancy)}")
         elif isinstance(event, Result):
-            say(result_text(event))
+            say(words.result_text(event))
     table = client.table
     if table.result is not None and table.score is not None:
         _show_score(say, table.score)
 
 
-def _show_score(say, score) -> None:
-    say(f"Score: {score.wins} won, {score.losses} lost, {score.pushes} pushed.")
+def _show_score(say, score: Score) -> None:
+    say(f"Score: {words.score_text(score)}.")

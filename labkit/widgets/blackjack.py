@@ -12,6 +12,7 @@ data. Deal, Hit and Stand are enabled exactly when the protocol accepts
 them: Deal when no round is in play, Hit and Stand when the server's last
 ``TURN`` line lists them. When the server goes away or breaks the protocol
 the table says so in one sentence and offers Reconnect.
+Cards, hands and results read as :mod:`labkit.blackjack.words` says them.
 
 The page contract (stable; tests and scripts rely on it): the root has class
 ``labkit-bj-table``; the buttons ``labkit-bj-deal``, ``labkit-bj-hit``,
@@ -29,6 +30,7 @@ from html import escape
 import ipywidgets as widgets
 
 from ..addresses import resolve_address
+from ..blackjack import words
 from ..blackjack.client import BlackjackClient, Table
 from ..blackjack.game import Hand, Result, Score
 from ..clients import DEFAULT_TIMEOUT
@@ -120,15 +122,12 @@ class BlackjackTable(LabWidget):
     def __str__(self) -> str:
         table = self.table
         lines = [
-            f"dealer: {cards.hand_text(table.dealer)}",
-            f"player: {cards.hand_text(table.player)}",
+            f"dealer: {words.hand_text(table.dealer)}",
+            f"player: {words.hand_text(table.player)}",
         ]
         if table.result is not None:
-            result = table.result
-            lines.append(
-                f"result: {result.outcome} {result.reason}: {cards.result_text(result)}"
-            )
-        lines.append(f"score:  {cards.score_text(table.score)}")
+            lines.append(f"result: {words.result_text(table.result)}")
+        lines.append(f"score:  {words.score_text(table.score)}")
         lines.append(f"now:    {self.status}")
         if self.message:
             lines.append(f"note:   {self.message}")

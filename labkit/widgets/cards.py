@@ -1,7 +1,9 @@
 """Blackjack as HTML: cards, hands, the result banner and the score.
 
 Pure functions from the client's plain data to markup, no widgets, so the
-look can be checked without a browser. The markup carries the stable
+look can be checked without a browser. The words (a card's name, a total,
+the sentence of a result, the score) come from :mod:`labkit.blackjack.words`,
+which the terminal client uses too. The markup carries the stable
 contract that tests and scripts rely on: every card is an element with class
 ``labkit-card`` and ``data-card`` set to the protocol's card (``10H``, or
 ``??`` for the dealer's hidden one); a settled round has one element with
@@ -12,32 +14,21 @@ from __future__ import annotations
 
 from html import escape
 
+from ..blackjack import words
 from ..blackjack.game import BLACKJACK, Card, Hand, Result, Score
 from ..blackjack.protocol import HIDDEN
 
-SUIT_SYMBOLS = {"C": "\u2663", "D": "\u2666", "H": "\u2665", "S": "\u2660"}
-SUIT_NAMES = {"C": "clubs", "D": "diamonds", "H": "hearts", "S": "spades"}
-RANK_NAMES = {"A": "ace", "J": "jack", "Q": "queen", "K": "king"}
 RED_SUITS = ("D", "H")
-
-# Why the round ended, in words, by (outcome, reason); totals filled in.
-RESULT_TEXT = {
-    ("WIN", "DEALER-BUST"): "You win: the dealer busts with {dealer}.",
-    ("WIN", "HIGHER"): "You win, {player} against {dealer}.",
-    ("LOSE", "BUST"): "You bust with {player}. The dealer wins.",
-    ("LOSE", "LOWER"): "The dealer wins, {dealer} against {player}.",
-    ("PUSH", "EQUAL"): "Push: {player} each.",
-}
 
 
 def card_html(card: Card) -> str:
     """One face-up card: rank and suit in two corners, a big suit in the middle."""
-    symbol = SUIT_SYMBOLS[card.suit]
+    symbol = words.suit_text(card.suit, fancy=True)
     colour = " labkit-red" if card.suit in RED_SUITS else ""
-    title = f"{RANK_NAMES.get(card.rank, card.rank)} of {SUIT_NAMES[card.suit]}"
     corner = f"{card.rank}<br>{symbol}"
     return (
-        f'<div class="labkit-card{colour}" data-card="{card}" title="{title}">'
+        f'<div class="labkit-card{colour}" data-card="{card}" '
+        f'title="{words.card_name(card)}">'
         f'<span class="labkit-card-corner">{corner}</span>'
         f'<span class="labkit-card-pip">{symbol}</span>'
         f'<span class="labkit-card-corner labkit-card-corner-br">{corner}</span>'
@@ -49,7 +40,7 @@ def hidden_card_html() -> str:
     """The dealer's hole card, face down."""
     return (
         f'<div class="labkit-card labkit-card-back" data-card="{HIDDEN}" '
-        'title="the dealer\'s hidden card"></div>'
+        f'title="{escape(words.HIDDEN_CARD_NAME)}"></div>'
     )
 
 
@@ -60,7 +51,7 @@ def hand_html(label: str, hand: Hand | None, round_number: int = 0) -> str:
     new hand from the old one even when the cards happen to be the same.
     """
     if hand is None:
-        cards = '<span class="labkit-hand-empty">no cards yet</span>'
+        cards = f'<span class="labkit-hand-empty">{escape(words.NO_CARDS)}</span>'
         total = ""
     else:
         faces = [card_html(card) for card in hand.cards]
@@ -77,21 +68,12 @@ def hand_html(label: str, hand: Hand | None, round_number: int = 0) -> str:
 
 
 def total_html(hand: Hand) -> str:
-    if hand.total is None:  # the dealer's, before the reveal
-        return '<span class="labkit-hand-total" data-total="?">?</span>'
-    bust = hand.total > BLACKJACK
-    css = "labkit-hand-total labkit-bust" if bust else "labkit-hand-total"
-    text = f"{hand.total} bust" if bust else str(hand.total)
-    return f'<span class="{css}" data-total="{hand.total}">{text}</span>'
-
-
-def result_text(result: Result) -> str:
-    template = RESULT_TEXT.get((result.outcome, result.reason), "{outcome}")
-    return template.format(
-        player=result.player_total,
-        dealer=result.dealer_total,
-        outcome=result.outcome,
-    )
+    """The total as a badge; ``data-total`` is ``?`` before the reveal."""
+    over = hand.total is not None and hand.total > BLACKJACK
+    css = "labkit-hand-total labkit-bust" if over else "labkit-hand-total"
+    total = "?" if hand.total is None else hand.total
+    text = escape(words.total_text(hand.total))
+    return f'<span class="{css}" data-total="{total}">{text}</span>'
 
 
 def result_html(result: Result | None, round_number: int = 0) -> str:
@@ -105,14 +87,8 @@ def result_html(result: Result | None, round_number: int = 0) -> str:
     return (
         f'<div class="labkit-bj-result" data-outcome="{result.outcome}" '
         f'data-reason="{result.reason}" data-round="{round_number}">'
-        f"{escape(result_text(result))}</div>"
+        f"{escape(words.result_text(result))}</div>"
     )
-
-
-def score_text(score: Score | None) -> str:
-    if score is None:
-        return "no rounds settled yet"
-    return f"{score.wins} won \u00b7 {score.losses} lost \u00b7 {score.pushes} pushed"
 
 
 def score_html(score: Score | None) -> str:
@@ -124,14 +100,5 @@ def score_html(score: Score | None) -> str:
             f' data-pushes="{score.pushes}"'
         )
     )
-    return f'<span class="labkit-score-text"{counts}>{score_text(score)}</span>'
-
-
-def hand_text(hand: Hand | None) -> str:
-    """A hand in protocol words, e.g. ``AS ??`` or ``9C 6D = 15``."""
-    if hand is None:
-        return "(no cards)"
-    cards = " ".join(str(card) for card in hand.cards)
-    if hand.hidden:
-        return f"{cards} {HIDDEN}"
-    return f"{cards} = {hand.total}"
+    text = escape(words.score_text(score))
+    return f'<span class="labkit-score-text"{counts}>{text}</span>'
