@@ -112,6 +112,21 @@ def blackjack(start):
     return start("blackjack", seed=7)
 
 
+@pytest.fixture
+def serve():
+    """labkit.serve as a notebook cell runs it; every server it started stops."""
+    started = []
+
+    def serve_again(*args, **options):
+        server = labkit.serve(*args, **options)
+        started.append(server)
+        return server
+
+    yield serve_again
+    for server in started:
+        assert server.stop(), f"{server!r} did not stop within 2 s"
+
+
 # -- the table -------------------------------------------------------------------
 
 
@@ -202,6 +217,59 @@ def test_reconnect_after_the_server_comes_back_on_the_same_port(start):
         assert enabled(table) == {"DEAL"} and table.score is None  # a new seat
         play_round(table)
         check_page_matches_state(table)
+
+
+def test_reconnect_follows_the_server_when_its_cell_runs_again(serve):
+    first = serve("blackjack", seed=7)
+    with BlackjackTable(first) as table:
+        play_round(table)
+        second = serve("blackjack", seed=7)  # the cell run again: a new free port
+        assert not first.running and second.running
+        table.deal_button.click()
+        assert not table.connected and "is gone" in table.message
+        new = f"127.0.0.1:{second.port}"
+        assert table.message.endswith(f"A new server runs on {new}: click Reconnect.")
+        table.reconnect_button.click()
+        assert table.connected and table.message == "", table.message
+        assert table.address == second.address
+        play_round(table)
+        check_page_matches_state(table)
+        assert second.stats.accepted == 1
+
+
+def test_a_failed_reconnect_keeps_the_transcript_and_says_the_step(serve):
+    server = serve("blackjack", seed=7, name="widgets-failed-reconnect")
+    with BlackjackTable(server, transcript=True) as table:
+        play_round(table)
+        record, panel = table.transcript, table.transcript_html.value
+        assert "C: STAND" in panel or "C: HIT" in panel
+        assert server.stop()
+        table.reconnect_button.click()
+        assert not table.connected
+        assert table.transcript == record and table.transcript_html.value == panel
+        step = "Run the cell that starts the server again, then click Reconnect."
+        assert table.message.startswith("Nothing listens on 127.0.0.1:")
+        assert table.message.endswith(step), table.message
+        assert html.escape(table.message) in table.message_html.value
+        assert table.message_html.layout.display is None
+        assert cards_in(table.player_html.value) == [str(c) for c in table.player.cards]
+
+        serve("blackjack", seed=7, name="widgets-failed-reconnect")  # the step
+        table.reconnect_button.click()
+        assert table.connected and table.message == "", table.message
+        play_round(table)
+
+
+def test_an_address_is_dialled_as_given(serve):
+    server = serve("blackjack", seed=7, name="widgets-address")
+    address = server.address
+    with BlackjackTable(address) as table:
+        serve("blackjack", seed=7, name="widgets-address")  # elsewhere, not followed
+        assert not table.reconnect()
+        assert table.address == address
+        assert table.message.endswith(
+            f"Start a server on 127.0.0.1:{address[1]} again, then click Reconnect."
+        ), table.message
 
 
 def test_the_terminal_and_the_table_say_the_same_result(start):
@@ -390,6 +458,24 @@ def test_echo_console_explains_bad_input_and_a_gone_server(start):
         assert console.send("anyone?") is None
         assert "is gone" in console.message and not console.connected
         assert console.input.disabled and console.send_button.disabled
+
+
+def test_echo_console_follows_its_server_and_keeps_its_log(serve):
+    server = serve("echo", name="widgets-echo")
+    with EchoConsole(server) as console:
+        assert console.send("one") == "one"
+        assert server.stop()
+        assert not console.reconnect()
+        assert console.log == [("C", "one"), ("S", "one")]
+        assert "one" in console.log_html.value
+        assert console.message.endswith(
+            "Run the cell that starts the server again, then click Reconnect."
+        ), console.message
+        replacement = serve("echo", name="widgets-echo")
+        console.reconnect_button.click()
+        assert console.connected and console.address == replacement.address
+        assert console.send("two") == "two"
+        assert len(console.log) == 4
 
 
 def test_echo_console_close_releases_the_socket(no_leaks, start):

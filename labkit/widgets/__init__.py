@@ -8,17 +8,29 @@ through labkit's clients, over real sockets, wherever the server runs.
     cards     Blackjack as HTML (pure functions, the page contract)
     style     the stylesheet every widget carries
     base      LabWidget: display, close
+    connected ConnectedWidget: one connection, Reconnect that follows a
+              server started again, a message instead of a traceback
     problems  errors -> one sentence saying what to do
     blackjack BlackjackTable
     echo      EchoConsole
     monitor   ServerMonitor
+
+The words of Blackjack (cards, hands, results) are labkit.blackjack.words,
+shared with the terminal client.
 """
 
 from __future__ import annotations
 
 from .base import LabWidget
 from .blackjack import BlackjackTable
+from .connected import ConnectedWidget
 from .echo import EchoConsole
 from .monitor import ServerMonitor
 
-__all__ = ["BlackjackTable", "EchoConsole", "LabWidget", "ServerMonitor"]
+__all__ = [
+    "BlackjackTable",
+    "ConnectedWidget",
+    "EchoConsole",
+    "LabWidget",
+    "ServerMonitor",
+]

@@ -11,7 +11,8 @@ the kernel's main thread); then the table redraws from the client's plain
 data. Deal, Hit and Stand are enabled exactly when the protocol accepts
 them: Deal when no round is in play, Hit and Stand when the server's last
 ``TURN`` line lists them. When the server goes away or breaks the protocol
-the table says so in one sentence and offers Reconnect.
+the table says so in one sentence and offers Reconnect, which follows a
+server started again by its cell (:class:`~.connected.ConnectedWidget`).
 Cards, hands and results read as :mod:`labkit.blackjack.words` says them.
 
 The page contract (stable; tests and scripts rely on it): the root has class
@@ -29,20 +30,19 @@ from html import escape
 
 import ipywidgets as widgets
 
-from ..addresses import resolve_address
+from ..addresses import format_address
 from ..blackjack import words
 from ..blackjack.client import BlackjackClient, Table
 from ..blackjack.game import Hand, Result, Score
 from ..clients import DEFAULT_TIMEOUT
 from . import cards
-from .base import LabWidget
-from .problems import explain
+from .connected import ConnectedWidget
 from .style import stylesheet, transcript_html
 
 TRANSCRIPT_LINES = 200  # shown in the panel; the client keeps more
 
 
-class BlackjackTable(LabWidget):
+class BlackjackTable(ConnectedWidget[BlackjackClient]):
     """A Blackjack table for one connection; see the module's docstring."""
 
     def __init__(
@@ -53,21 +53,14 @@ class BlackjackTable(LabWidget):
         transcript: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
-        super().__init__()
-        self.address = resolve_address(target, port)
-        self.timeout = timeout
-        self.client: BlackjackClient | None = None
-        self.message = ""  # what went wrong last, in words; "" when all is well
+        super().__init__(target, port, timeout=timeout)
         self.rounds = 0  # deals on this table, across connections
         self._last = Table()  # what the table shows when no client is left
+        self._transcript: list[tuple[str, str]] = []  # of the last connection
         self._build(transcript)
         self._connect()
 
     # -- the state, for cells ----------------------------------------------
-
-    @property
-    def connected(self) -> bool:
-        return self.client is not None
 
     @property
     def table(self) -> Table:
@@ -104,7 +97,7 @@ class BlackjackTable(LabWidget):
         """What happens now, as the status line says it."""
         table = self.table
         if not self.connected:
-            return "Not connected. Start the server, then click Reconnect."
+            return f"Not connected. {self.next_step()}"
         if table.dealer is None:
             return "Click Deal to start a round."
         if table.in_play and table.actions:
@@ -116,7 +109,11 @@ class BlackjackTable(LabWidget):
 
     @property
     def transcript(self) -> list[tuple[str, str]]:
-        """The raw lines of this connection: ("C", sent), ("S", received)."""
+        """The raw lines of the last connection: ("C", sent), ("S", received).
+
+        They stay after the connection is lost, and after a Reconnect that
+        fails; a new connection starts a new transcript.
+        """
         return self._transcript
 
     def __str__(self) -> str:
@@ -134,42 +131,24 @@ class BlackjackTable(LabWidget):
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        host, port = self.address
+        where = format_address(*self.address)
         state = "connected" if self.connected else "not connected"
-        return f"<BlackjackTable {host}:{port}, {state}, {self.rounds} rounds>"
+        return f"<BlackjackTable {where}, {state}, {self.rounds} rounds>"
+
+    # -- the connection (a new one is a new seat: the tally starts again) ----
+
+    def _open(self, address: tuple[str, int]) -> BlackjackClient:
+        return BlackjackClient(address, timeout=self.timeout)
+
+    def _opened(self) -> None:
+        self._last = Table()
+        self._transcript = []
+
+    def _closing(self, client: BlackjackClient) -> None:
+        self._last = client.table
+        self._transcript = client.transcript
 
     # -- what the buttons do -------------------------------------------------
-
-    def reconnect(self, target=None, port: int | None = None) -> bool:
-        """Drop the connection and open a new one (to ``target`` if given).
-
-        A new connection is a new seat: the server's tally starts again.
-        Returns True once connected.
-        """
-        if target is not None:
-            self.address = resolve_address(target, port)
-        self._disconnect()
-        return self._connect()
-
-    def _connect(self) -> bool:
-        self._transcript: list[tuple[str, str]] = []
-        try:
-            self.client = BlackjackClient(self.address, timeout=self.timeout)
-        except Exception as error:
-            self.client = None
-            self.message = explain(error, self.address).message
-        else:
-            self.message = ""
-            self._last = Table()
-        self._redraw()
-        return self.connected
-
-    def _disconnect(self) -> None:
-        if self.client is not None:
-            self._last = self.client.table
-            self._transcript = self.client.transcript
-            self.client.close()
-            self.client = None
 
     def _play(self, button: widgets.Button, command: str) -> None:
         # Button.click() from a cell runs the handler even when the button is
@@ -184,10 +163,7 @@ class BlackjackTable(LabWidget):
                 self.rounds += 1  # a new round number: the hands redraw
             move()
         except Exception as error:
-            problem = explain(error, self.address)
-            self.message = problem.message
-            if problem.connection_lost:
-                self._disconnect()
+            self._explain(error)
         else:
             self.message = ""
         self._redraw()
@@ -215,15 +191,13 @@ class BlackjackTable(LabWidget):
         self.player_html = html("labkit-bj-player")
         self.result_html = html("labkit-bj-banner")
         self.status_html = html("labkit-bj-status")
-        self.message_html = html("labkit-bj-message")
+        self.message_html = self._message_area("labkit-bj-message")
         self.transcript_html = html("labkit-bj-transcript")
 
         self.deal_button = button("Deal", "labkit-bj-deal", "success", "DEAL")
         self.hit_button = button("Hit", "labkit-bj-hit", "primary", "HIT")
         self.stand_button = button("Stand", "labkit-bj-stand", "warning", "STAND")
-        self.reconnect_button = button(
-            "Reconnect", "labkit-bj-reconnect", "", "open a new connection"
-        )
+        self.reconnect_button = self._reconnect_button("labkit-bj-reconnect")
         self.transcript_button = own(
             widgets.ToggleButton(
                 value=show_transcript,
@@ -237,7 +211,6 @@ class BlackjackTable(LabWidget):
         self.deal_button.on_click(lambda b: self._play(b, "deal"))
         self.hit_button.on_click(lambda b: self._play(b, "hit"))
         self.stand_button.on_click(lambda b: self._play(b, "stand"))
-        self.reconnect_button.on_click(lambda b: self.reconnect())
         self.transcript_button.observe(lambda change: self._redraw(), "value")
 
         header = own(widgets.HBox([title, self.score_html]))
@@ -284,12 +257,7 @@ class BlackjackTable(LabWidget):
         self.result_html.layout.display = None if table.result else "none"
         self.score_html.value = cards.score_html(table.score)
         self.status_html.value = escape(self.status)
-        self.message_html.value = (
-            f'<div class="labkit-message">{escape(self.message)}</div>'
-            if self.message
-            else ""
-        )
-        self.message_html.layout.display = None if self.message else "none"
+        self._show_message(self.message_html)
         self.deal_button.disabled = not connected or table.in_play
         self.hit_button.disabled = "HIT" not in self.actions
         self.stand_button.disabled = "STAND" not in self.actions
@@ -299,6 +267,3 @@ class BlackjackTable(LabWidget):
             self.transcript_html.value = transcript_html(
                 self._transcript[-TRANSCRIPT_LINES:]
             )
-
-    def _release(self) -> None:
-        self._disconnect()

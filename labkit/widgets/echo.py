@@ -9,47 +9,38 @@ Text with ``continuous_update=False`` whose ``value`` is observed. The value
 then reaches the kernel on Enter, and also when the box loses focus, so a
 line typed and left is sent too. The box is emptied after each send, so
 sending the same line twice is two changes of ``value``.
+
+The log keeps every line of every connection; Reconnect follows a server
+started again by its cell (:class:`~.connected.ConnectedWidget`).
 """
 
 from __future__ import annotations
 
-from html import escape
-
 import ipywidgets as widgets
 
-from ..addresses import resolve_address
 from ..clients import DEFAULT_TIMEOUT, LineClient
-from .base import LabWidget
-from .problems import explain
+from .connected import ConnectedWidget
 from .style import stylesheet, transcript_html
 
 LOG_LINES = 200  # shown; older lines scroll away
 
 
-class EchoConsole(LabWidget):
+class EchoConsole(ConnectedWidget[LineClient]):
     """A line client for the echo service, as a widget."""
 
     def __init__(
         self, target, port: int | None = None, *, timeout: float = DEFAULT_TIMEOUT
     ) -> None:
-        super().__init__()
-        self.address = resolve_address(target, port)
-        self.timeout = timeout
-        self.client: LineClient | None = None
+        super().__init__(target, port, timeout=timeout)
         self.log: list[tuple[str, str]] = []  # ("C", sent) and ("S", received)
-        self.message = ""
         self._build()
         self._connect()
-
-    @property
-    def connected(self) -> bool:
-        return self.client is not None
 
     def send(self, text: str) -> str | None:
         """Send one line and read its echo; returns it, or None on failure."""
         self.message = ""
         if self.client is None:
-            self.message = "Not connected: click Reconnect."
+            self.message = f"Not connected. {self.next_step()}"
             self._redraw()
             return None
         try:
@@ -61,19 +52,12 @@ class EchoConsole(LabWidget):
             self.message = f"Cannot send that line: {error}. Lines are ASCII text."
             reply = None
         except Exception as error:
-            problem = explain(error, self.address)
-            self.message = problem.message
-            if problem.connection_lost:
-                self._disconnect()
+            self._explain(error)
             reply = None
         else:
             self.log.append(("S", reply))
         self._redraw()
         return reply
-
-    def reconnect(self) -> bool:
-        self._disconnect()
-        return self._connect()
 
     def __str__(self) -> str:
         lines = [f"{who}: {text}" for who, text in self.log[-LOG_LINES:]]
@@ -83,21 +67,8 @@ class EchoConsole(LabWidget):
             lines.append(f"note: {self.message}")
         return "\n".join(lines)
 
-    def _connect(self) -> bool:
-        try:
-            self.client = LineClient(self.address, timeout=self.timeout)
-        except Exception as error:
-            self.client = None
-            self.message = explain(error, self.address).message
-        else:
-            self.message = ""
-        self._redraw()
-        return self.connected
-
-    def _disconnect(self) -> None:
-        if self.client is not None:
-            self.client.close()
-            self.client = None
+    def _open(self, address: tuple[str, int]) -> LineClient:
+        return LineClient(address, timeout=self.timeout)
 
     def _submitted(self, change: dict) -> None:
         text = change["new"]
@@ -127,14 +98,10 @@ class EchoConsole(LabWidget):
         self.send_button.on_click(
             lambda b: self.send(self.input.value) if self.input.value else None
         )
-        self.reconnect_button = own(widgets.Button(description="Reconnect"))
-        self.reconnect_button.layout.width = "auto"
-        self.reconnect_button.add_class("labkit-echo-reconnect")
-        self.reconnect_button.on_click(lambda b: self.reconnect())
+        self.reconnect_button = self._reconnect_button("labkit-echo-reconnect")
         self.log_html = own(widgets.HTML(""))
         self.log_html.add_class("labkit-echo-log")
-        self.message_html = own(widgets.HTML(""))
-        self.message_html.add_class("labkit-echo-message")
+        self.message_html = self._message_area("labkit-echo-message")
         row = own(widgets.HBox([self.input, self.send_button, self.reconnect_button]))
         self.widget = own(
             widgets.VBox(
@@ -147,13 +114,5 @@ class EchoConsole(LabWidget):
         self.log_html.value = transcript_html(
             self.log[-LOG_LINES:], {"C": "sent", "S": "back"}, "(nothing sent yet)"
         )
-        self.message_html.value = (
-            f'<div class="labkit-message">{escape(self.message)}</div>'
-            if self.message
-            else ""
-        )
-        self.message_html.layout.display = None if self.message else "none"
+        self._show_message(self.message_html)
         self.input.disabled = self.send_button.disabled = not self.connected
-
-    def _release(self) -> None:
-        self._disconnect()

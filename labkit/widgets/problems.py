@@ -3,7 +3,7 @@
 A click handler that raises shows a traceback in the log console that most
 learners never open, and the table just stops answering. So the widgets
 catch what a server (or its absence) can cause and turn it into one
-sentence saying what happened and what to do next.
+sentence saying what happened and the one step to take next.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from ..clients import ConnectionClosed, ProtocolError
 
 # ERROR codes after which the server closes the connection.
 CLOSING_CODES = ("BUSY", "IDLE-TIMEOUT")
+RECONNECT = "Click Reconnect."
 
 
 @dataclass(frozen=True)
@@ -24,14 +25,18 @@ class Problem:
     connection_lost: bool  # the connection cannot be used again: Reconnect
 
 
-def explain(error: BaseException, address: tuple[str, int]) -> Problem:
-    """The message for ``error`` on a connection to ``address``."""
+def explain(
+    error: BaseException, address: tuple[str, int], step: str = RECONNECT
+) -> Problem:
+    """The message for ``error`` on a connection to ``address``.
+
+    ``step`` is what to do when the server is not there any more: the widget
+    knows whether it can follow a server that replaced this one.
+    """
     where = format_address(*address)
     if isinstance(error, ConnectionRefusedError):
         return Problem(
-            f"Nothing listens on {where}: the server is not running. Start it "
-            "again (labkit.serve(...) with the same port), then click Reconnect.",
-            True,
+            f"Nothing listens on {where}: the server is not running. {step}", True
         )
     if isinstance(error, ServerRefused):
         if error.code == "BUSY":
@@ -62,7 +67,7 @@ def explain(error: BaseException, address: tuple[str, int]) -> Problem:
     if isinstance(error, (ConnectionClosed, ConnectionError)):
         return Problem(
             f"The connection to {where} is gone: the server was stopped or "
-            "closed it. Start it again, then click Reconnect.",
+            f"closed it. {step}",
             True,
         )
     if isinstance(error, OSError):
