@@ -19,8 +19,9 @@ from .clients import (
     ProtocolError,
     http_get,
 )
+from .limits import Limits
 from .servers import SERVICES, make_server
-from .session import LineSession, Session, Settings
+from .session import LineSession, Session
 from .transports import TRANSPORTS, PortInUseError, Server, ServerError
 
 __version__ = "0.1.0"
@@ -49,13 +50,13 @@ __all__ = [
     "ConnectionClosed",
     "HttpResponse",
     "LineClient",
+    "Limits",
     "LineSession",
     "PortInUseError",
     "ProtocolError",
     "Server",
     "ServerError",
     "Session",
-    "Settings",
     "http_get",
     "make_server",
     "running",

@@ -14,9 +14,9 @@ import threading
 import warnings
 
 from .addresses import DEFAULT_HOST, wide_bind_warning
+from .limits import DEFAULT_LIMITS, Limits
 from .servers import make_server
-from .session import Settings
-from .transports.base import DEFAULT_MAX_CONNECTIONS, Server
+from .transports.base import Server
 
 _servers: dict[str, Server] = {}
 _lock = threading.Lock()
@@ -24,33 +24,27 @@ _lock = threading.Lock()
 
 def serve(
     service: str = "echo",
-    transport: str = "threaded",
+    transport: str | None = None,
     *,
     host: str = DEFAULT_HOST,
     port: int = 0,
     name: str | None = None,
-    seed: int | None = None,
-    max_connections: int = DEFAULT_MAX_CONNECTIONS,
-    idle_timeout: float | None = Settings.idle_timeout,
+    limits: Limits = DEFAULT_LIMITS,
+    **options: object,
 ) -> Server:
     """Start ``service`` on ``transport`` in the background; return the server.
 
     The server listens on 127.0.0.1 and a free port unless told otherwise
-    (``server.port`` says which). Use it as a context manager, or call
-    ``server.stop()``; re-running the cell replaces it.
+    (``server.port`` says which), within ``limits`` (``labkit.Limits``);
+    ``options`` are the service's own (blackjack: ``seed``). Use it as a
+    context manager, or call ``server.stop()``; re-running the cell replaces it.
     """
-    key = name or f"{service}/{transport}"
     if warning := wide_bind_warning(host):
         warnings.warn(warning, stacklevel=2)
     server = make_server(
-        service,
-        transport,
-        host=host,
-        port=port,
-        seed=seed,
-        max_connections=max_connections,
-        idle_timeout=idle_timeout,
+        service, transport, host=host, port=port, limits=limits, **options
     )
+    key = name or f"{service}/{server.transport}"
     with _lock:
         for old_key, old in list(_servers.items()):
             if old_key == key or (port and old.running and old.port == port):

@@ -1,4 +1,4 @@
-"""Line framing shared by every line service (PROTOCOL.md, "Common rules").
+"""Line framing shared by every line service (docs/protocol.md, "Common rules").
 
 Bytes go in, in chunks of any size; complete lines and framing errors come
 out. The framer owns every rule about what a line is, so that no transport
@@ -6,7 +6,9 @@ and no service has to know:
 
 - a line ends with LF; one CR before the LF is dropped;
 - telnet commands (IAC ...) are removed silently, even when a chunk boundary
-  cuts through one;
+  cuts through one; two of them mean something: ``IAC IP`` (telnet's Ctrl-C)
+  discards the part of a line typed so far, and ``IAC DO TIMING-MARK``
+  becomes a :class:`TimingMark` event, which the server must answer;
 - a line is at most ``max_line`` bytes; a longer one is reported once, and
   the rest of it is thrown away up to the next LF (resynchronisation);
 - a line may hold printable ASCII and tab only; anything else makes the
@@ -20,8 +22,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-IAC, SB, SE = 0xFF, 0xFA, 0xF0
+IAC, SB, SE, IP = 0xFF, 0xFA, 0xF0, 0xF4
 WILL, WONT, DO, DONT = 0xFB, 0xFC, 0xFD, 0xFE
+TIMING_MARK = 0x06
 
 # Bytes allowed in a line: tab and printable ASCII. bytes.translate() with
 # this table deletes the allowed ones, so what is left is what is wrong.
@@ -43,7 +46,12 @@ class BadLine:
     text: str
 
 
-Event = Line | BadLine
+@dataclass(frozen=True)
+class TimingMark:
+    """The client sent ``IAC DO TIMING-MARK`` and shows nothing until answered."""
+
+
+Event = Line | BadLine | TimingMark
 
 # Telnet parser states.
 _DATA, _COMMAND, _OPTION, _SUB, _SUB_IAC = range(5)
@@ -57,6 +65,8 @@ class LineFramer:
         self._buffer = bytearray()
         self._discarding = False  # inside a line that was already too long
         self._telnet = _DATA
+        self._option_of = 0  # the command (WILL ... DONT) whose option comes next
+        self._marks: list[int] = []  # where timing marks stood in the chunk
 
     @property
     def buffered(self) -> int:
@@ -68,14 +78,17 @@ class LineFramer:
         if self._telnet != _DATA or IAC in data:
             data = self._strip_telnet(data)
         events: list[Event] = []
+        marks, self._marks = self._marks, []
         start = 0
-        while True:
-            end = data.find(b"\n", start)
-            if end < 0:
-                self._add_partial(data[start:], events)
-                return events
+        while (end := data.find(b"\n", start)) >= 0:
+            while marks and marks[0] <= start:  # in the order they came
+                events.append(TimingMark())
+                del marks[0]
             self._end_line(data[start:end], events)
             start = end + 1
+        self._add_partial(data[start:], events)
+        events += [TimingMark()] * len(marks)
+        return events
 
     def feed_eof(self) -> list[Event]:
         """The stream ended: a last line without its LF still counts."""
@@ -140,12 +153,17 @@ class LineFramer:
                     out.append(IAC)
                     state = _DATA
                 elif byte in (WILL, WONT, DO, DONT):
+                    self._option_of = byte
                     state = _OPTION
                 elif byte == SB:
                     state = _SUB
                 else:
+                    if byte == IP:
+                        self._interrupt(out)
                     state = _DATA
             elif state == _OPTION:
+                if self._option_of == DO and byte == TIMING_MARK:
+                    self._marks.append(len(out))
                 state = _DATA
             elif state == _SUB:
                 if byte == IAC:
@@ -154,3 +172,11 @@ class LineFramer:
                 state = _DATA if byte == SE else _SUB
         self._telnet = state
         return bytes(out)
+
+    def _interrupt(self, out: bytearray) -> None:
+        """``IAC IP``: throw away the unfinished line, as a terminal's Ctrl-C does."""
+        last_end = out.rfind(b"\n")
+        del out[last_end + 1 :]
+        if last_end < 0:  # the unfinished line began in an earlier chunk
+            self._buffer.clear()
+            self._discarding = False

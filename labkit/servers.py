@@ -1,47 +1,82 @@
-"""Any service on any transport, by name: the one place that pairs them."""
+"""Any service on any transport, by name: the one place that pairs them.
+
+Each service is a session class that every transport can carry, except
+``http``, which is the standard library's ``http.server`` and brings its
+own server class (on the socketserver transport).
+"""
 
 from __future__ import annotations
 
-from .addresses import DEFAULT_HOST
-from .services import SESSIONS
-from .services.http import HttpServer
-from .session import Settings
-from .transports import transport_class
-from .transports.base import DEFAULT_MAX_CONNECTIONS, Server
+from dataclasses import dataclass
 
-SERVICES = (*SESSIONS, "http")
+from .addresses import DEFAULT_HOST
+from .limits import DEFAULT_LIMITS, Limits
+from .services.blackjack import BlackjackSession
+from .services.echo import EchoSession
+from .services.hello import HelloSession
+from .services.http import HttpServer
+from .session import Session
+from .transports import TRANSPORTS, transport_class
+from .transports.base import Server
+
+
+@dataclass(frozen=True)
+class Service:
+    """How one service is served."""
+
+    session_class: type[Session]
+    options: tuple[str, ...] = ()  # keyword arguments of the session's own
+    transports: tuple[str, ...] = TRANSPORTS  # the first is the default
+    server_class: type[Server] | None = None  # None: the transport's
+
+
+REGISTRY: dict[str, Service] = {
+    "hello": Service(HelloSession),
+    "echo": Service(EchoSession),
+    "blackjack": Service(BlackjackSession, options=("seed",)),
+    "http": Service(Session, transports=("socketserver",), server_class=HttpServer),
+}
+SERVICES = tuple(REGISTRY)
 
 
 def make_server(
     service: str,
-    transport: str = "threaded",
+    transport: str | None = None,
     *,
     host: str = DEFAULT_HOST,
     port: int = 0,
-    seed: int | None = None,
-    max_connections: int = DEFAULT_MAX_CONNECTIONS,
-    idle_timeout: float | None = Settings.idle_timeout,
+    limits: Limits = DEFAULT_LIMITS,
+    **options: object,
 ) -> Server:
     """A server for ``service`` on ``transport``, not started yet.
 
-    Raises ValueError, with the valid choices, for a name it does not know.
+    ``transport`` defaults to the service's first (threaded, for all but
+    http). ``options`` are the service's own (blackjack: ``seed``). Raises
+    ValueError, with the valid choices, for anything it does not know.
     """
-    if service not in SERVICES:
+    if service not in REGISTRY:
         raise ValueError(
             f"unknown service {service!r}; choose one of: {', '.join(SERVICES)}"
         )
-    if idle_timeout is not None and idle_timeout <= 0:
-        raise ValueError("idle_timeout must be a number of seconds above 0, or None")
-    server_class = transport_class(transport)
-    settings = Settings(idle_timeout=idle_timeout, seed=seed)
-    options = dict(host=host, port=port, max_connections=max_connections)
-    if service == "http":
-        if transport != "threaded":
-            raise ValueError(
-                "the http service is the standard library's threaded http.server; "
-                "use transport='threaded'"
-            )
-        return HttpServer(settings=settings, **options)
+    served = REGISTRY[service]
+    transport = transport or served.transports[0]
+    if transport not in served.transports:
+        transport_class(transport)  # an unknown name: say which exist
+        raise ValueError(
+            f"the {service} service runs on {' or '.join(served.transports)}, "
+            f"not {transport}"
+        )
+    options = {name: value for name, value in options.items() if value is not None}
+    unknown = set(options) - set(served.options)
+    if unknown:
+        takes = ", ".join(served.options) or "no options"
+        raise ValueError(f"{service} takes {takes}; not {', '.join(sorted(unknown))}")
+    server_class = served.server_class or transport_class(transport)
     return server_class(
-        SESSIONS[service], settings=settings, service=service, **options
+        served.session_class,
+        host=host,
+        port=port,
+        limits=limits,
+        service=service,
+        **options,
     )

@@ -14,12 +14,14 @@ import threading
 import time
 
 import pytest
+
+from labkit import Limits
 from support import wait_until
 
 from labkit.blackjack import BlackjackClient, ServerRefused, check_transcript
 from labkit.clients import ConnectionClosed, ProtocolError
 from labkit.services.blackjack import BlackjackSession
-from labkit.session import LineSession, Settings
+from labkit.session import LineSession
 from labkit.transports import TRANSPORTS as ALL_TRANSPORTS
 from labkit.transports import transport_class
 
@@ -121,7 +123,7 @@ def test_every_transport_deals_the_same_seeded_game(request, start, transport):
         sent = [line for side, line in client.transcript if side == "C"]
         received = [line for side, line in client.transcript if side == "S"]
         check_transcript(client.transcript)
-    session = BlackjackSession("127.0.0.1", Settings(seed=8))
+    session = BlackjackSession("127.0.0.1", seed=8)
     session.connection_made()
     session.data_received("".join(f"{line}\r\n" for line in sent).encode())
     assert session.data_to_send().decode().split("\r\n")[:-1] == received
@@ -132,7 +134,9 @@ def test_every_transport_deals_the_same_seeded_game(request, start, transport):
 @pytest.mark.parametrize("seed", [None, 11])
 def test_200_clients_play_5_rounds_each_at_the_same_time(no_leaks, start, seed):
     players, rounds = 200, 5
-    server = start("blackjack", "threaded", seed=seed, max_connections=players)
+    server = start(
+        "blackjack", "threaded", seed=seed, limits=Limits(max_connections=players)
+    )
     everyone_connected = threading.Barrier(players, timeout=30)
     transcripts: list[list[tuple[str, str]] | None] = [None] * players
     failures: list[BaseException] = []
@@ -313,7 +317,7 @@ def test_telnet_commands_are_removed_silently(no_leaks, start, transport):
 
 
 def test_busy_turns_the_third_player_away_and_the_others_play_on(no_leaks, start):
-    server = start("blackjack", "threaded", max_connections=2)
+    server = start("blackjack", "threaded", limits=Limits(max_connections=2))
     first, second = BlackjackClient(server), BlackjackClient(server)
     raw = Raw(server)
     assert raw.rest() == [
@@ -336,7 +340,7 @@ def test_busy_turns_the_third_player_away_and_the_others_play_on(no_leaks, start
 def test_the_idle_limit_closes_a_slow_drip_client(no_leaks, start, transport):
     limit = 1.0
     # seed 5 leaves the round in play: an unseeded deal of 21 would end it at once.
-    server = start("blackjack", transport, idle_timeout=limit, seed=5)
+    server = start("blackjack", transport, limits=Limits(idle_timeout=limit), seed=5)
     raw = Raw(server)
     assert raw.line() == WELCOME
     started = time.monotonic()
@@ -415,7 +419,7 @@ def test_the_client_times_out_on_a_silent_server(no_leaks):
 
 
 def test_the_client_reports_an_idle_timeout_as_a_refusal(no_leaks, start):
-    server = start("blackjack", "threaded", idle_timeout=0.3)
+    server = start("blackjack", "threaded", limits=Limits(idle_timeout=0.3))
     with BlackjackClient(server) as client:
         assert wait_until(lambda: server.stats.open == 0)  # the server gave up on us
         with pytest.raises(ServerRefused) as refused:

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from labkit.blackjack.check import check_transcript
 from labkit.blackjack.game import FULL_DECK, Card, Game
 from labkit.clients import ProtocolError
+from labkit.limits import Limits
 from labkit.services.blackjack import HELP, BlackjackSession
-from labkit.session import Settings
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -36,8 +36,11 @@ class StackedRandom(random.Random):
         deck[:] = self.top + [card for card in FULL_DECK if card not in self.top]
 
 
-def new_session(seed: int | None = 1, **options) -> BlackjackSession:
-    session = BlackjackSession("127.0.0.1", Settings(seed=seed, **options))
+def new_session(
+    seed: int | None = 1, idle_timeout: float = 300.0, **options
+) -> BlackjackSession:
+    limits = Limits(idle_timeout=idle_timeout)
+    session = BlackjackSession("127.0.0.1", limits, seed=seed, **options)
     session.connection_made()
     return session
 

@@ -20,6 +20,7 @@ from rawsockets import connect, read_until_closed, reset
 from support import wait_until
 
 import labkit
+from labkit import Limits
 from labkit.blackjack import BlackjackClient, ServerRefused, check_transcript
 from labkit.framing import IAC, LineFramer
 from labkit.transports import TRANSPORTS
@@ -36,7 +37,7 @@ def servers():
     def server_for(transport: str) -> labkit.Server:
         if transport not in running:
             running[transport] = labkit.make_server(
-                "blackjack", transport, seed=5, idle_timeout=10
+                "blackjack", transport, seed=5, limits=Limits(idle_timeout=10)
             ).start()
         return running[transport]
 
@@ -197,7 +198,9 @@ def send_64_mib(sock: socket.socket) -> None:
 @pytest.mark.timeout(90)
 @pytest.mark.parametrize("transport", CONCURRENT)
 def test_1000_idle_connections_then_a_stop_within_2_s(transport, no_leaks):
-    server = labkit.make_server("blackjack", transport, max_connections=1000).start()
+    server = labkit.make_server(
+        "blackjack", transport, limits=Limits(max_connections=1000)
+    ).start()
     sockets = []
     try:
         for _ in range(1000):
@@ -221,7 +224,7 @@ def test_1000_idle_connections_then_a_stop_within_2_s(transport, no_leaks):
 @pytest.mark.parametrize("transport", CONCURRENT)
 def test_the_limit_reached_then_freed(transport, no_leaks):
     with labkit.make_server(
-        "blackjack", transport, max_connections=3
+        "blackjack", transport, limits=Limits(max_connections=3)
     ).start() as server:
         players = [BlackjackClient(server) for _ in range(3)]
         with pytest.raises(ServerRefused, match="BUSY"):

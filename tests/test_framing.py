@@ -8,7 +8,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from labkit.framing import DO, IAC, SB, SE, WILL, BadLine, Line, LineFramer
+from labkit.framing import (
+    DO,
+    IAC,
+    SB,
+    SE,
+    WILL,
+    BadLine,
+    Line,
+    LineFramer,
+    TimingMark,
+)
 
 TOO_LONG = BadLine("LINE-TOO-LONG", "lines are limited to 512 bytes; line ignored")
 BAD = BadLine("BAD-ENCODING", "lines must be printable ASCII; line ignored")
@@ -117,11 +127,13 @@ def test_iac_iac_is_a_data_byte_255_and_so_invalid():
 
 # -- property tests: random lines, random telnet commands, random chunking ---
 
+# The commands removed silently: not IP (0xF4), which discards the line, nor
+# DO TIMING-MARK, which asks for an answer (both tested on their own below).
 telnet_command = st.one_of(
-    st.tuples(st.just(IAC), st.sampled_from([0xF1, 0xF3, 0xF4, 0xF9])),
+    st.tuples(st.just(IAC), st.sampled_from([0xF1, 0xF3, 0xF9])),
     st.tuples(
         st.just(IAC), st.sampled_from([0xFB, 0xFC, 0xFD, 0xFE]), st.integers(0, 255)
-    ),
+    ).filter(lambda command: command[1:] != (0xFD, 0x06)),
     st.tuples(
         st.just(IAC), st.just(SB), st.binary(max_size=8).filter(lambda b: IAC not in b)
     ).map(lambda t: (*t[:2], *t[2], IAC, SE)),
@@ -174,3 +186,30 @@ def test_the_limit_is_a_knob(max_line):
     )
     assert events[0] == Line("a" * max_line)
     assert isinstance(events[1], BadLine) and events[1].code == "LINE-TOO-LONG"
+
+
+IP, DO_TIMING_MARK = b"\xff\xf4", b"\xff\xfd\x06"
+
+
+@pytest.mark.parametrize("size", range(1, 10))
+def test_telnet_ctrl_c_discards_the_unfinished_line_and_asks_for_a_mark(size):
+    # What Debian's telnet sends for Ctrl-C after "sta" was typed, then "score".
+    stream = b"deal\nsta" + IP + DO_TIMING_MARK + b"score\r\n"
+    framer = LineFramer()
+    events = []
+    for start in range(0, len(stream), size):
+        events += framer.feed(stream[start : start + size])
+    assert events == [Line("deal"), TimingMark(), Line("score")]
+
+
+def test_ctrl_c_after_a_too_long_line_starts_a_fresh_line():
+    framer = LineFramer(max_line=4)
+    assert [event.code for event in framer.feed(b"abcdefgh")] == ["LINE-TOO-LONG"]
+    assert framer.feed(IP + b"hit\n") == [Line("hit")]
+
+
+def test_timing_marks_come_in_order_with_the_lines():
+    framer = LineFramer()
+    events = framer.feed(b"a\n" + DO_TIMING_MARK + b"b\n" + DO_TIMING_MARK)
+    assert events == [Line("a"), TimingMark(), Line("b"), TimingMark()]
+    assert framer.feed(b"\xff\xfb\x06") == []  # WILL TIMING-MARK: no answer

@@ -19,7 +19,6 @@ from support import ServeProcess, require_program
 
 from labkit.blackjack import check_transcript
 from labkit.services.blackjack import BlackjackSession
-from labkit.session import Settings
 
 pytestmark = [pytest.mark.realclient, pytest.mark.timeout(60)]
 
@@ -28,7 +27,7 @@ WELCOME = "WELCOME labkit-blackjack/1 type HELP for commands"
 
 def answers(seed: int, *commands: str) -> list[list[str]]:
     """The lines a server seeded with ``seed`` sends for each command in turn."""
-    session = BlackjackSession("127.0.0.1", Settings(seed=seed))
+    session = BlackjackSession("127.0.0.1", seed=seed)
     session.connection_made()
     replies = [session.data_to_send()]
     for command in commands:

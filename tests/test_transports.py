@@ -16,14 +16,16 @@ import threading
 import time
 
 import pytest
+
+from labkit import Limits
 import reliability
 from rawsockets import connect, read_line, read_until_closed, reset
 from support import wait_until
 
-from labkit.session import LineSession, Settings
+from labkit.session import LineSession
 from labkit.transports import TRANSPORTS, transport_class
 from labkit.transports.base import bind_listener
-from labkit.transports.blocking import Timeouts
+from labkit.transports import timeouts
 
 CONCURRENT = [t for t in TRANSPORTS if t != "iterative"]
 
@@ -154,7 +156,7 @@ def peak_rss(pid: int) -> int:
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("transport", CONCURRENT)
 def test_500_concurrent_echo_clients_are_all_served(no_leaks, start, transport):
-    server = start("echo", transport, max_connections=600)
+    server = start("echo", transport, limits=Limits(max_connections=600))
     sockets = [connect(server, timeout=10) for _ in range(500)]
     try:
         assert wait_until(lambda: server.stats.open == 500, timeout=10)
@@ -202,8 +204,8 @@ def test_a_client_that_never_reads_does_not_stop_others(start, transport):
 def test_iterative_drops_a_client_that_never_reads_after_the_idle_limit(
     start, monkeypatch, kernel_timeouts
 ):
-    monkeypatch.setattr(Timeouts, "KERNEL", kernel_timeouts)
-    server = start("echo", "iterative", idle_timeout=0.5)
+    monkeypatch.setattr(timeouts, "KERNEL_TIMEOUTS", kernel_timeouts)
+    server = start("echo", "iterative", limits=Limits(idle_timeout=0.5))
     with connect(server) as greedy:
         greedy.setblocking(False)
         try:
@@ -218,7 +220,7 @@ def test_iterative_drops_a_client_that_never_reads_after_the_idle_limit(
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_stop_with_100_open_connections(no_leaks, start, transport):
-    server = start("echo", transport, max_connections=200)
+    server = start("echo", transport, limits=Limits(max_connections=200))
     sockets = [connect(server) for _ in range(100)]
     if transport == "threaded":
         assert wait_until(lambda: server.stats.open == 100)
@@ -249,7 +251,7 @@ def test_a_new_server_on_the_same_fixed_port_right_after_a_stop(transport):
 
 @pytest.mark.parametrize("transport", CONCURRENT)
 def test_busy_when_full_and_admitted_again_when_freed(start, transport):
-    server = start("echo", transport, max_connections=2)
+    server = start("echo", transport, limits=Limits(max_connections=2))
     first, second = connect(server), connect(server)
     assert wait_until(lambda: server.stats.open == 2)
     with connect(server) as third:
@@ -269,15 +271,15 @@ def test_busy_when_full_and_admitted_again_when_freed(start, transport):
 # -- the common line rules, over a real socket ------------------------------
 
 
-# "threaded-portable": the blocking transports' timeouts as on an OS without
-# SO_RCVTIMEO/SO_SNDTIMEO, with Python's one socket timeout for both ways.
+# "threaded-portable": the blocking transports' receive timeouts as on an OS
+# where the kernel does not keep them (select before each recv).
 @pytest.fixture(params=[*TRANSPORTS, "threaded-portable"])
 def line_server(request, monkeypatch):
     transport, _, portable = request.param.partition("-")
     if portable:
-        monkeypatch.setattr(Timeouts, "KERNEL", False)
+        monkeypatch.setattr(timeouts, "KERNEL_TIMEOUTS", False)
     server = transport_class(transport)(
-        LineSession, settings=Settings(idle_timeout=1.0)
+        LineSession, limits=Limits(idle_timeout=1.0)
     ).start()
     yield server
     assert server.stop()
@@ -389,7 +391,7 @@ THREADS_FOR_100 = {
 @pytest.mark.parametrize("transport", CONCURRENT)
 def test_threads_are_named_and_counted_with_100_clients(start, transport):
     before = set(threading.enumerate())
-    server = start("echo", transport, max_connections=200)
+    server = start("echo", transport, limits=Limits(max_connections=200))
     sockets = [connect(server) for _ in range(100)]
     try:
         assert wait_until(lambda: server.stats.open == 100)

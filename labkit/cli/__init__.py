@@ -2,7 +2,7 @@
 
     python -m labkit serve SERVICE [--transport T] [--host H] [--port P]
                                    [--seed N] [--max-connections N]
-                                   [--idle-timeout SECONDS]
+                                   [--max-line BYTES] [--idle-timeout SECONDS|off]
     python -m labkit telnet HOST PORT
     python -m labkit play HOST PORT
     python -m labkit bench [--quick] ...
@@ -20,12 +20,9 @@ import argparse
 
 from ..addresses import DEFAULT_HOST
 from ..bench import command as bench
+from ..limits import DEFAULT_LIMITS
 from ..servers import SERVICES
 from ..transports import TRANSPORTS
-from ..transports.base import DEFAULT_MAX_CONNECTIONS
-from .play import play
-from .serve import serve
-from .telnet import telnet
 
 
 class _Parser(argparse.ArgumentParser):
@@ -49,6 +46,12 @@ def _positive(kind):
     return parse
 
 
+def _idle(text: str) -> float | None:
+    if text == "off":
+        return None
+    return _positive(float)(text)
+
+
 def _port(text: str) -> int:
     if not text.isdigit() or int(text) > 65535:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port (0 to 65535)")
@@ -63,15 +66,34 @@ def build_parser() -> argparse.ArgumentParser:
 
     serving = commands.add_parser("serve", help="run a service until Ctrl+C")
     serving.add_argument("service", choices=SERVICES)
-    serving.add_argument("--transport", choices=list(TRANSPORTS), default="threaded")
+    serving.add_argument(
+        "--transport",
+        choices=list(TRANSPORTS),
+        help="default: threaded (http: socketserver)",
+    )
     serving.add_argument("--host", default=DEFAULT_HOST, help="default: %(default)s")
     serving.add_argument("--port", type=_port, default=0, help="default: any free port")
     serving.add_argument("--seed", type=int, help="deal the same cards every time")
     serving.add_argument(
-        "--max-connections", type=_positive(int), default=DEFAULT_MAX_CONNECTIONS
+        "--max-connections",
+        type=_positive(int),
+        default=DEFAULT_LIMITS.max_connections,
+        metavar="N",
+        help="open at once; one more is turned away (default: %(default)s)",
     )
     serving.add_argument(
-        "--idle-timeout", type=_positive(float), default=300.0, metavar="SECONDS"
+        "--max-line",
+        type=_positive(int),
+        default=DEFAULT_LIMITS.max_line,
+        metavar="BYTES",
+        help="the longest line a client may send (default: %(default)s)",
+    )
+    serving.add_argument(
+        "--idle-timeout",
+        type=_idle,
+        default=DEFAULT_LIMITS.idle_timeout,
+        metavar="SECONDS",
+        help="close a connection silent this long; off: never (default: %(default)g)",
     )
 
     line_client = commands.add_parser("telnet", help="a line client, like telnet")
@@ -88,10 +110,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Each command's module is imported only when that command runs.
     if args.command == "serve":
+        from .serve import serve
+
         return serve(args)
     if args.command == "play":
+        from .play import play
+
         return play(args.host, args.port)
     if args.command == "bench":
         return bench.main(args)
+    from .telnet import telnet
+
     return telnet(args.host, args.port)

@@ -8,19 +8,26 @@ import sys
 import threading
 
 from ..addresses import format_address, wide_bind_warning
-from ..servers import make_server
+from ..limits import Limits
+from ..servers import REGISTRY, make_server
 
 
 def serve(args: argparse.Namespace) -> int:
+    if args.seed is not None and "seed" not in REGISTRY[args.service].options:
+        print(f"labkit: --seed does nothing for {args.service}", file=sys.stderr)
+        args.seed = None
     try:
         server = make_server(
             args.service,
             args.transport,
             host=args.host,
             port=args.port,
+            limits=Limits(
+                max_connections=args.max_connections,
+                max_line=args.max_line,
+                idle_timeout=args.idle_timeout,
+            ),
             seed=args.seed,
-            max_connections=args.max_connections,
-            idle_timeout=args.idle_timeout,
         )
     except ValueError as exc:
         print(f"python -m labkit: error: {exc}", file=sys.stderr)

@@ -1,16 +1,10 @@
-"""The services the lab serves, by name: each one a session class."""
+"""The services the lab serves, each one a session class (``labkit.servers``
+pairs them with transports)."""
 
 from __future__ import annotations
 
-from ..session import Session
 from .blackjack import BlackjackSession
 from .echo import EchoSession
 from .hello import HelloSession
 
-SESSIONS: dict[str, type[Session]] = {
-    "hello": HelloSession,
-    "echo": EchoSession,
-    "blackjack": BlackjackSession,
-}
-
-__all__ = ["SESSIONS", "EchoSession", "HelloSession"]
+__all__ = ["BlackjackSession", "EchoSession", "HelloSession"]

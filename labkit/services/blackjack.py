@@ -1,4 +1,4 @@
-"""blackjack: the lecture's Blackjack server, protocol version 1 (PROTOCOL.md).
+"""blackjack: the lecture's Blackjack server, protocol version 1 (docs/protocol.md).
 
 One :class:`~labkit.blackjack.game.Game` per connection: its own deck, its
 own round, its own tally. With a seed every connection gets its own
@@ -14,7 +14,8 @@ import random
 
 from ..blackjack.game import Game, NotNow
 from ..blackjack.protocol import VERSION, Info, Welcome, format_event
-from ..session import DEFAULT_SETTINGS, LineSession, Settings
+from ..limits import DEFAULT_LIMITS, Limits
+from ..session import LineSession
 
 HELP = (
     "Blackjack: get closer to 21 than the dealer without going over.",
@@ -35,9 +36,15 @@ class BlackjackSession(LineSession):
 
     greeting = Welcome(VERSION, "type HELP for commands")
 
-    def __init__(self, peer: str, settings: Settings = DEFAULT_SETTINGS) -> None:
-        super().__init__(peer, settings)
-        seed = settings.seed
+    def __init__(
+        self,
+        peer: str,
+        limits: Limits = DEFAULT_LIMITS,
+        *,
+        seed: int | None = None,
+        **options,
+    ) -> None:
+        super().__init__(peer, limits, **options)
         # Random() seeds itself from the operating system's randomness once;
         # SystemRandom would make a system call for every card of every
         # shuffle (51 per DEAL), four times the cost of the rest of a round.

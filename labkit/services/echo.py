@@ -16,12 +16,3 @@ class EchoSession(Session):
     def data_received(self, data: bytes) -> None:
         self.mark_active()
         self.send_bytes(data)
-
-    def answer(self, data: bytes) -> bytes:
-        # What data_received() then data_to_send() do, without the outbox:
-        # this runs once per request, and the benchmark measures it.
-        if self._outbox:  # something still waits to be sent: keep the order
-            return super().answer(data)
-        if self._idle_timeout is not None:  # mark_active(), written out
-            self.deadline = self._clock() + self._idle_timeout
-        return data

@@ -5,7 +5,9 @@ starts this server and the learner's raw-socket client asks it for the page.
 It runs on labkit's socketserver transport, so it keeps every promise the
 other servers keep: loopback by default, a connection limit, an idle limit,
 threads named ``labkit-...``, a bounded stop, and nothing printed
-(``http.server`` logs every request to stderr otherwise).
+(``http.server`` logs every request to stderr otherwise). The connection
+engine admits and counts its connections; ``http.server`` speaks HTTP on them,
+so their session is the do-nothing base :class:`~labkit.session.Session`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 
-from ..session import DEFAULT_SETTINGS, Settings
+from ..session import Session
 from ..transports.socketserver import SocketServerServer
 
 SITE = Path(__file__).resolve().parent.parent / "site"
@@ -27,7 +29,7 @@ class SiteHandler(SimpleHTTPRequestHandler):
         super().__init__(*args, directory=str(SITE), **kwargs)
 
     def setup(self) -> None:
-        self.timeout = self.server.owner.settings.idle_timeout
+        self.timeout = self.server.owner.limits.idle_timeout
         super().setup()
 
     def log_message(self, format: str, *args: object) -> None:
@@ -35,11 +37,10 @@ class SiteHandler(SimpleHTTPRequestHandler):
 
 
 class HttpServer(SocketServerServer):
-    transport = "threaded"
     handler_class = SiteHandler
 
-    def __init__(self, *, settings: Settings = DEFAULT_SETTINGS, **kwargs) -> None:
-        super().__init__(settings=settings, service="http", **kwargs)
+    def __init__(self, session_class: type[Session] = Session, **kwargs) -> None:
+        super().__init__(session_class, **kwargs)
 
     def busy_reply(self) -> bytes:
         return b"HTTP/1.0 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n"

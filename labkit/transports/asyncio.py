@@ -5,9 +5,9 @@ kernel's loop (ipykernel runs one of its own; blocking it would freeze the
 notebook, and sharing it would tie the server's life to the cell's).
 
 asyncio does for us what the selectors transport does by hand: it buffers
-output, and tells the protocol when that buffer passes the high-water mark
-(``pause_writing``); we then stop reading from that peer until it drains,
-so a client that never reads cannot grow our memory.
+output, tells the protocol when that buffer passes the high-water mark
+(``pause_writing``) and when it drains, and runs timers. The protocol below
+passes those on to the connection engine, which decides what they mean.
 """
 
 from __future__ import annotations
@@ -16,13 +16,14 @@ import asyncio
 import threading
 
 from .base import Server
+from .connection import Connection
 
 HIGH_WATER = 64 * 1024
 RECV_SIZE = 64 * 1024
 
 
 class _SessionProtocol(asyncio.BufferedProtocol):
-    """Drives one labkit session; asyncio calls it on the server's loop.
+    """One connection under asyncio: the engine's channel, and asyncio's protocol.
 
     A BufferedProtocol: asyncio reads into our buffer with ``recv_into``.
     A plain Protocol gets a new bytes object from ``recv(256 KiB)`` for every
@@ -34,76 +35,70 @@ class _SessionProtocol(asyncio.BufferedProtocol):
 
     def __init__(self, server: AsyncioServer) -> None:
         self.server = server
-        self.session = None
-        self.timer: asyncio.TimerHandle | None = None
+        self.loop = server.loop
+        self.connection: Connection | None = None  # set by the engine
         self.buffer = server.read_buffer
+
+    # -- asyncio calls these ------------------------------------------------
 
     def connection_made(self, transport: asyncio.Transport) -> None:
         self.transport = transport
         self.peer = transport.get_extra_info("peername")[0]
-        if not self.server.admit(transport, self.peer):
-            if self.server.running:
-                transport.write(self.server.busy_reply())
-            transport.close()
-            return
-        transport.set_write_buffer_limits(high=HIGH_WATER)
-        self.session = self.server.new_session(self.peer)
-        self._run(self.session.connection_made)
+        if self.server.connect(self):
+            transport.set_write_buffer_limits(high=HIGH_WATER)
+            self.connection.start()
 
     def get_buffer(self, sizehint: int) -> memoryview:
         return self.buffer
 
     def buffer_updated(self, nbytes: int) -> None:
-        self._run(self.session.data_received, bytes(self.buffer[:nbytes]))
+        self.connection.received(bytes(self.buffer[:nbytes]))
 
     def eof_received(self) -> bool:
-        self._run(self.session.eof_received)
-        return True  # we close, once the reply is sent (half-close)
+        if self.connection is not None:  # None: turned away
+            self.connection.eof()
+        return True  # the engine closes, once the reply is sent (half-close)
 
     def pause_writing(self) -> None:
-        self.transport.pause_reading()
+        self.connection.writing_paused()
 
     def resume_writing(self) -> None:
+        self.connection.writing_resumed()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.connection is not None:
+            self.connection.lost("reset" if exc else "")
+
+    # -- the engine's channel ---------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        self.transport.write(data)
+
+    def close(self) -> None:
+        self.transport.close()  # after the buffer is flushed
+
+    def abort(self) -> None:
+        self.transport.abort()
+
+    def pause_reading(self) -> None:
+        self.transport.pause_reading()
+
+    def resume_reading(self) -> None:
         if not self.transport.is_closing():
             self.transport.resume_reading()
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-        if self.session is not None:
-            self.server.release(self.transport)
-            self.server.record(f"closed ({self.peer})")
+    def call_later(self, delay: float, callback) -> asyncio.TimerHandle:
+        return self.loop.call_later(delay, callback)
 
-    def _run(self, step, *args: object) -> None:
-        """One step of the session, then send, close or wait for the deadline."""
-        if self.transport.is_closing():
-            return
-        try:
-            step(*args)
-        except Exception as exc:  # a bug in a session: drop it, serve the rest
-            self.server.record_error(f"session with {self.peer}", repr(exc))
-            self.transport.abort()
-            return
-        data = self.session.data_to_send()
-        if data:
-            self.transport.write(data)
-        if self.session.closing:
-            self.transport.close()  # after the buffer is flushed
-        elif self.timer is None and self.session.deadline is not None:
-            # One timer at a time: if activity moved the deadline, the timer
-            # fires early, finds the session still active and is set again.
-            clock = self.session.settings.clock
-            delay = max(0.0, self.session.deadline - clock())
-            self.timer = asyncio.get_running_loop().call_later(delay, self._deadline)
+    def call_soon(self, callback, *args) -> None:
+        if self.server.in_loop():
+            callback(*args)
+        else:
+            self.loop.call_soon_threadsafe(callback, *args)
 
-    def _deadline(self) -> None:
-        self.timer = None
-        if self.transport.get_write_buffer_size():
-            deadline = self.session.deadline
-            if deadline is not None and self.session.settings.clock() >= deadline:
-                self.transport.abort()  # the peer is not reading what we send
-                return
-        self._run(self.session.deadline_passed)
+    def refuse(self, reply: bytes) -> None:
+        self.transport.write(reply)
+        self.transport.close()
 
 
 class AsyncioServer(Server):
@@ -112,14 +107,17 @@ class AsyncioServer(Server):
     def _start_serving(self) -> None:
         # the loop's one read buffer (see _SessionProtocol)
         self.read_buffer = memoryview(bytearray(RECV_SIZE))
-        self._loop = asyncio.new_event_loop()
+        self.loop = asyncio.new_event_loop()
         ready = threading.Event()
-        self.start_thread(self._run_loop, "loop", ready)
+        self._loop_thread = self.start_thread(self._run_loop, "loop", ready)
         if not ready.wait(5):
             raise RuntimeError("the asyncio server did not start within 5 s")
 
+    def in_loop(self) -> bool:
+        return threading.current_thread() is self._loop_thread
+
     def _run_loop(self, ready: threading.Event) -> None:
-        loop = self._loop
+        loop = self.loop
         asyncio.set_event_loop(loop)
         try:
             self._server = loop.run_until_complete(
@@ -132,7 +130,7 @@ class AsyncioServer(Server):
 
     def _stop_serving(self) -> None:
         try:
-            asyncio.run_coroutine_threadsafe(self._shut_down(), self._loop)
+            asyncio.run_coroutine_threadsafe(self._shut_down(), self.loop)
         except RuntimeError:
             pass  # the loop is already closed
 
@@ -152,8 +150,8 @@ class AsyncioServer(Server):
         if pending:
             await asyncio.wait(pending, timeout=1.0)
         self._server.close()
-        for transport in self.open_connections():
-            transport.abort()
+        for connection in self.connections():
+            connection.channel.abort()
         for _ in range(3):  # abort() and close() let go a loop turn or two later
             await asyncio.sleep(0)
         loop.stop()

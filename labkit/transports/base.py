@@ -1,12 +1,15 @@
 """What every transport has in common: the server interface and its records.
 
 A transport moves bytes between sockets and sessions and owns its
-concurrency; everything else about a server is here, once:
+concurrency; what happens on one connection is the connection engine's
+(``connection.py``); everything else about a server is here, once:
 
 - ``start()`` binds in the caller's thread (so a taken port raises where the
   user called it), starts the serving thread(s) and returns once the server
   accepts connections; ``stop()`` closes the listener and every connection
   and joins the threads within a bounded time;
+- ``connect()`` admits a new connection, or turns it away with the
+  service's busy reply when the server is full;
 - ``address``, ``port``, ``stats`` (counters), ``log`` (recent events) and
   ``errors`` (what went wrong inside), all bounded in memory;
 - a context manager, so ``with serve(...) as server:`` always stops.
@@ -27,9 +30,10 @@ from collections import deque
 from dataclasses import dataclass
 
 from ..addresses import DEFAULT_HOST, format_address
-from ..session import DEFAULT_SETTINGS, Session, Settings, busy_reply
+from ..limits import DEFAULT_LIMITS, Limits
+from ..session import Session
+from .connection import Channel, Connection
 
-DEFAULT_MAX_CONNECTIONS = 256
 STOP_TIMEOUT = 2.0
 
 
@@ -92,8 +96,9 @@ def bind_listener(host: str, port: int, backlog: int) -> socket.socket:
 class Server:
     """The interface of every transport.
 
-    Subclasses implement ``_start_serving`` and ``_stop_serving``, and keep
-    the books through ``admit`` and ``release`` for each connection.
+    Subclasses implement ``_start_serving`` and ``_stop_serving``; for each
+    connection they call ``connect`` and drive the :class:`Connection` it
+    returns.
     """
 
     transport = "base"
@@ -105,16 +110,14 @@ class Server:
         *,
         host: str = DEFAULT_HOST,
         port: int = 0,
-        max_connections: int = DEFAULT_MAX_CONNECTIONS,
-        settings: Settings = DEFAULT_SETTINGS,
+        limits: Limits = DEFAULT_LIMITS,
         service: str = "",
+        **options: object,
     ) -> None:
-        if max_connections < 1:
-            raise ValueError("max_connections must be at least 1")
         self.session_class = session_class
+        self.options = options  # the service's own, e.g. blackjack's seed
         self.service = service or getattr(session_class, "__name__", "server")
-        self.settings = settings
-        self.max_connections = max_connections
+        self.limits = limits
         self.stats = Stats()
         self._requested = (host, port)
         self._log: deque[str] = deque(maxlen=500)
@@ -124,7 +127,7 @@ class Server:
         self._listener: socket.socket | None = None
         self._address: tuple[str, int] | None = None
         self._threads: set[threading.Thread] = set()
-        self._connections: set[object] = set()
+        self._connections: set[Connection] = set()
 
     # -- the public interface ---------------------------------------------
 
@@ -148,6 +151,10 @@ class Server:
         return self._address is not None and not self._stopping.is_set()
 
     @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    @property
     def log(self) -> list[str]:
         """Recent events, oldest first (the last 500)."""
         return list(self._log)
@@ -164,7 +171,7 @@ class Server:
         host, port = self._requested
         # A backlog as deep as the connection limit: a burst of connects then
         # waits in the kernel's queue instead of being retried seconds later.
-        backlog = max(self.backlog, self.max_connections)
+        backlog = max(self.backlog, self.limits.max_connections)
         self._listener = bind_listener(host, port, backlog)
         bound = self._listener.getsockname()
         self._address = (bound[0], bound[1])
@@ -220,45 +227,51 @@ class Server:
     def _stop_serving(self) -> None:
         raise NotImplementedError
 
-    def admit(self, connection: object, peer: str) -> bool:
-        """Count a new connection in, unless the server is full or stopping.
-
-        A connection that is not admitted must be answered with
-        ``busy_reply()`` (when full) and closed by the caller.
-        """
+    def connect(self, channel: Channel) -> Connection | None:
+        """A new connection's engine, or None when the server turns it away."""
+        peer = channel.peer
         with self._lock:
-            if self._stopping.is_set():
-                return False
-            if self.stats.open >= self.max_connections:
-                self.stats.rejected += 1
-                admitted = False
-            else:
+            full = self.stats.open >= self.limits.max_connections
+            admitted = not (full or self._stopping.is_set())
+            if admitted:
+                connection = Connection(self, self.new_session(peer), channel)
                 self._connections.add(connection)
                 self.stats.open += 1
                 self.stats.accepted += 1
-                admitted = True
-        self.record(
-            f"connection from {peer}" if admitted else f"busy: turned away {peer}"
-        )
-        return admitted
+            elif full:
+                self.stats.rejected += 1
+        if admitted:
+            self.record(f"connection from {peer}")
+            return connection
+        if self.running:
+            self.record(f"busy: turned away {peer}")
+            channel.refuse(self.busy_reply())
+        else:
+            channel.refuse(b"")
+        return None
 
-    def release(self, connection: object) -> None:
+    def release(self, connection: Connection, event: str) -> None:
         """Count a connection out, once it is closed."""
         with self._lock:
-            if connection in self._connections:
-                self._connections.discard(connection)
-                self.stats.open -= 1
+            if connection not in self._connections:
+                return
+            self._connections.discard(connection)
+            self.stats.open -= 1
+        self.record(event)
 
-    def open_connections(self) -> list[object]:
+    def connections(self) -> list[Connection]:
+        """The connections open now."""
         with self._lock:
             return list(self._connections)
 
     def busy_reply(self) -> bytes:
-        return busy_reply(self.max_connections)
+        """The service's answer to a connection over the limit."""
+        assert self.session_class is not None, "this server has no sessions"
+        return self.session_class.busy_reply(self.limits.max_connections)
 
     def new_session(self, peer: str) -> Session:
         assert self.session_class is not None, "this server has no sessions"
-        return self.session_class(peer, self.settings)
+        return self.session_class(peer, self.limits, **self.options)
 
     def start_thread(self, target, name: str, *args: object) -> threading.Thread:
         """Start a daemon thread named ``labkit-...`` that stop() will join."""
@@ -292,8 +305,3 @@ class Server:
             self.stats.errors += 1
         self._errors.append(error)
         self.record(f"error in {where}: {message}")
-
-    def count(self, **changes: int) -> None:
-        with self._lock:
-            for name, change in changes.items():
-                setattr(self.stats, name, getattr(self.stats, name) + change)

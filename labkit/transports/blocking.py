@@ -1,16 +1,20 @@
 """Blocking sockets, one per connection: what the lecture's designs share.
 
-:func:`serve_connection` runs one session over one blocking socket from the
-connection's first byte to its close, and is used by the iterative, threaded
-and socketserver transports alike. :class:`AcceptLoopServer` is the loop from
-the lecture's slides::
+:func:`drive` is the life of one connection in one thread, and is used by
+the iterative, threaded and socketserver transports alike.
+:class:`AcceptLoopServer` is the loop from the lecture's slides::
 
     while True:
         c, a = s.accept()
         handle(c)           # iterative: here; threaded: in a new thread
 
 made safe to run inside a notebook: the loop also wakes up for ``stop()``,
-and a full server answers ``ERROR BUSY``.
+and a full server answers with the service's busy reply.
+
+A thread that waits in ``recv`` cannot also wait to send, yet lines pushed
+by other connections must go out at once. So writes never block
+(:class:`SocketChannel`): what the peer cannot take yet waits for the
+server's one :class:`Flusher` thread, which sends it as the peer reads.
 """
 
 from __future__ import annotations
@@ -18,127 +22,218 @@ from __future__ import annotations
 import errno
 import selectors
 import socket
-import struct
-import sys
+import threading
 import time
 
-from ..session import Session, Settings
 from .base import Server
+from .connection import Connection
+from .timeouts import RECV_SIZE, receiver
 
-RECV_SIZE = 65536
 LINGER = 0.5  # seconds to wait for the peer's FIN before closing (see finish)
+HIGH_WATER = 64 * 1024  # bytes waiting to be sent that pause reading
+# A send that never blocks, even on a blocking socket (where the kernel keeps
+# the receive timeout); elsewhere the socket is non-blocking (timeouts.py).
+SEND_FLAGS = getattr(socket, "MSG_DONTWAIT", 0)
 
 
-def drive(sock: socket.socket, session: Session) -> None:
-    """Run one session over one blocking socket until it wants to close.
+def drive(connection: Connection, sock: socket.socket) -> None:
+    """The life of one connection: receive, hand the bytes to the engine, repeat.
 
-    Each reply is sent before the next read, so a connection holds at most
-    one receive buffer of output: memory stays bounded. Raises OSError
-    (reset, broken pipe, a send that timed out because the peer does not
-    read) for the caller to treat as the end of the connection.
+    The engine answers each step at once (``channel.write``). While the
+    peer does not read those answers, this thread does not read its requests.
     """
-    timeouts = Timeouts(sock, session.settings)
-    recv, sendall = sock.recv, sock.sendall  # bound once: called every request
-    session.connection_made()
-    reply = session.data_to_send()
-    while True:
-        if reply:
-            if timeouts.shortened:
-                timeouts.restore()
-            try:
-                sendall(reply)
-            except BlockingIOError:  # SO_SNDTIMEO ran out: the peer does not read
-                raise TimeoutError("the client stopped reading") from None
-        if session.closing:
-            return
-        deadline = session.deadline
-        try:
-            data = recv(RECV_SIZE)
-        except (TimeoutError, BlockingIOError):  # BlockingIOError: SO_RCVTIMEO
-            data = None
-        if data:
-            reply = session.answer(data)
-            if session.deadline is not deadline:
-                # Activity moved the deadline idle_timeout ahead, as far as
-                # the receive timeout reaches: a busy connection needs no clock.
+    channel, session = connection.channel, connection.session
+    receive = receiver(sock, session.clock, session.limits.idle_timeout).recv
+    connection.start()
+    while channel.open:
+        if not channel.reading.is_set():  # backpressure: the peer does not read
+            deadline = session.deadline
+            timeout = None if deadline is None else deadline - session.clock()
+            if not channel.reading.wait(timeout):
+                connection.deadline_reached()
                 continue
+        data = receive(session.deadline)
+        if data is None:
+            connection.deadline_reached()
+        elif data:
+            connection.received(data)
         else:
-            if data is not None:
-                session.eof_received()
-            reply = session.data_to_send()
-        # No activity: the deadline may be near, so the next receive ends there.
-        if deadline is not None and not session.closing:
-            if not timeouts.receive_until(deadline):
-                session.deadline_passed()
-                reply += session.data_to_send()
+            connection.eof()
+            return
 
 
-class Timeouts:
-    """A connection's receive and send timeouts, set only when they change.
+class SocketChannel:
+    """A blocking socket that the engine writes to without ever blocking."""
 
-    Python's own timeouts cost four system calls a request besides the
-    ``recv`` and the ``send``: each ``settimeout()`` is an ioctl, even to the
-    same value, and a socket with a timeout polls before every ``recv`` and
-    ``send``. With a thread per connection each of those also lets another
-    thread take the GIL. On Linux the kernel keeps the timeouts instead
-    (SO_RCVTIMEO, SO_SNDTIMEO on a blocking socket): a ``recv`` is then one
-    system call, as in a server without timeouts. Both start at the idle
-    limit; a receive timeout in force is kept while it ends at most ``slack``
-    after the deadline asked for (an idle deadline may pass up to 1% late).
-    """
-
-    KERNEL = sys.platform.startswith("linux")
-
-    def __init__(self, sock: socket.socket, settings: Settings) -> None:
+    def __init__(self, sock: socket.socket, peer: str, flusher: Flusher) -> None:
         self.sock = sock
-        self.clock = settings.clock
-        self.idle = settings.idle_timeout
-        self.slack = 0.0 if self.idle is None else self.idle / 100
-        self.current = self.idle  # the receive timeout in force
-        self.shortened = False  # the one Python timeout was set below the idle limit
-        if self.KERNEL:
-            sock.settimeout(None)  # blocking: no poll before each call
-            if self.idle is not None:
-                self._set(socket.SO_RCVTIMEO, self.idle)
-                self._set(socket.SO_SNDTIMEO, self.idle)
-        else:
-            sock.settimeout(self.idle)
+        self.peer = peer
+        self.flusher = flusher
+        self.connection: Connection | None = None  # set by the engine
+        self.open = True  # until the engine closes or aborts it
+        self.finished = False  # the socket is being closed: flush no more
+        self.pending = bytearray()  # written, not yet taken by the kernel
+        self.reading = threading.Event()  # cleared while the peer does not read
+        self.reading.set()
+        self.drained = threading.Event()
+        self.drained.set()
 
-    def receive_until(self, deadline: float) -> bool:
-        """Make the next ``recv`` give up at ``deadline``; False if it has passed."""
-        timeout = deadline - self.clock()
-        if timeout <= 0:
+    # -- the engine's calls, under its connection lock ------------------------
+
+    def write(self, data: bytes) -> None:
+        if not self.pending:
+            try:
+                sent = self.sock.send(data, SEND_FLAGS)
+            except BlockingIOError:
+                sent = 0
+            except OSError:  # reset: the thread's recv sees it too
+                return
+            if sent == len(data):
+                return
+            data = data[sent:]
+            self.drained.clear()
+            self.flusher.watch(self)
+        self.pending += data
+        if len(self.pending) >= HIGH_WATER and not self.connection.paused:
+            self.connection.writing_paused()
+
+    def close(self) -> None:
+        self.open = False
+
+    def abort(self) -> None:
+        self.open = False
+        self.pending.clear()
+        self.drained.set()
+        self.reading.set()
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the thread in recv
+        except OSError:
+            pass
+
+    def pause_reading(self) -> None:
+        self.reading.clear()
+
+    def resume_reading(self) -> None:
+        self.reading.set()
+
+    def call_later(self, delay: float, callback) -> _ReceiveTimeout:
+        return RECEIVE_TIMEOUT
+
+    def call_soon(self, callback, *args) -> None:
+        callback(*args)  # the engine's write takes the connection's lock
+
+    def refuse(self, reply: bytes) -> None:
+        turn_away(self.sock, reply)
+
+    # -- for the flusher ------------------------------------------------------
+
+    def flush(self) -> bool:
+        """Send what the peer takes now; True once nothing is left to send."""
+        if self.finished or not self.pending:
+            return True
+        try:
+            sent = self.sock.send(self.pending, SEND_FLAGS)
+        except BlockingIOError:
             return False
-        current = self.current
-        if current is None or not timeout <= current <= timeout + self.slack:
-            self.current = timeout
-            if self.KERNEL:
-                self._set(socket.SO_RCVTIMEO, timeout)
-            else:
-                self.sock.settimeout(timeout)
-                self.shortened = True
+        except OSError:
+            self.pending.clear()
+            sent = 0
+        del self.pending[:sent]
+        if self.connection.paused and len(self.pending) < HIGH_WATER // 2:
+            self.connection.writing_resumed()
+        if self.pending:
+            return False
+        self.drained.set()
         return True
 
-    def restore(self) -> None:
-        """Before a ``sendall``: the one Python timeout back to the idle limit."""
-        self.current, self.shortened = self.idle, False
-        self.sock.settimeout(self.idle)
 
-    def _set(self, option: int, seconds: float) -> None:
-        # struct timeval; 0 means "no timeout", so never round down to it.
-        micros = max(1, round(seconds * 1e6))
-        value = struct.pack("ll", *divmod(micros, 1_000_000))
-        self.sock.setsockopt(socket.SOL_SOCKET, option, value)
+class _ReceiveTimeout:
+    """What ``call_later`` gives a blocking connection: drive()'s receive
+    timeout is its timer, and there is nothing to cancel."""
+
+    def cancel(self) -> None:
+        pass
 
 
-def finish(sock: socket.socket) -> None:
+RECEIVE_TIMEOUT = _ReceiveTimeout()
+
+
+class Flusher:
+    """One thread per server that sends what connections' threads could not.
+
+    It starts on the first write that does not fit, and waits (selectors) for
+    every socket that has output left.
+    """
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self._lock = threading.Lock()
+        self._new: list[SocketChannel] = []
+        self._wake_reader: socket.socket | None = None
+        self._wake_writer: socket.socket | None = None
+
+    def watch(self, channel: SocketChannel) -> None:
+        """Send ``channel.pending`` as the peer takes it; from any thread."""
+        with self._lock:
+            self._new.append(channel)
+            if self._wake_writer is None:
+                self._wake_reader, self._wake_writer = socket.socketpair()
+                self._wake_writer.setblocking(False)
+                self.server.start_thread(self._run, "flusher")
+            self.wake()
+
+    def wake(self) -> None:
+        try:
+            self._wake_writer.send(b"x")
+        except OSError:
+            pass  # a wake-up is already waiting, or the flusher has ended
+
+    def _run(self) -> None:
+        waiting: dict[SocketChannel, None] = {}  # in the order they came
+        registered: dict[SocketChannel, bool] = {}
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._wake_reader, selectors.EVENT_READ)
+            try:
+                while not self.server.stopping:
+                    for key, _ in selector.select():
+                        if key.data is None:
+                            self._wake_reader.recv(4096)
+                        else:
+                            waiting[key.data] = None
+                    with self._lock:
+                        waiting.update(dict.fromkeys(self._new))
+                        self._new.clear()
+                    for channel in list(waiting):
+                        with channel.connection.lock:
+                            done = channel.flush()
+                        if done:
+                            del waiting[channel]
+                            if registered.pop(channel, False):
+                                selector.unregister(channel.sock)
+                        elif channel not in registered:
+                            selector.register(
+                                channel.sock, selectors.EVENT_WRITE, channel
+                            )
+                            registered[channel] = True
+            finally:
+                with self._lock:
+                    self._wake_reader.close()
+                    self._wake_writer.close()
+
+
+def finish(channel: SocketChannel, idle_timeout: float | None) -> None:
     """Close a connection without losing the last lines sent on it.
 
-    Closing a socket that still has unread input makes the kernel send a
-    reset, and the peer may then lose the reply it had not read yet (the
-    ``BYE`` after ``QUIT``, say). So: send FIN, read what the peer still
-    sends until its own FIN, for at most ``LINGER`` seconds, then close.
+    First let the flusher send what waits (at most for the idle limit).
+    Then: closing a socket that still has unread input makes the kernel send
+    a reset, and the peer may then lose the reply it had not read yet (the
+    ``BYE`` after ``QUIT``, say). So send FIN, read what the peer still sends
+    until its own FIN, for at most ``LINGER`` seconds, then close.
     """
+    sock = channel.sock
+    channel.drained.wait(idle_timeout)
+    with channel.connection.lock:
+        channel.finished = True
     try:
         sock.shutdown(socket.SHUT_WR)
         deadline = time.monotonic() + LINGER
@@ -152,34 +247,29 @@ def finish(sock: socket.socket) -> None:
         sock.close()
 
 
-def serve_connection(server: Server, conn: socket.socket, peer: str) -> None:
-    """Drive a new session on an admitted ``conn`` to its end; never raises."""
-    ended = "closed"
+def serve(connection: Connection, handle=drive) -> None:
+    """``handle(connection, sock)`` (by default, drive it), then close; never raises."""
+    channel: SocketChannel = connection.channel
+    reason = ""
     try:
-        drive(conn, server.new_session(peer))
-    except TimeoutError:
-        ended = "closed: the client stopped reading"
+        handle(connection, channel.sock)
     except OSError as exc:
-        ended = f"closed: {exc.strerror or exc}"
-    except Exception as exc:  # a bug in a session: keep serving the others
-        ended = "closed after an error"
-        server.record_error(f"session with {peer}", repr(exc))
+        reason = f"reset ({exc.strerror or exc})"
+    except Exception as exc:  # a bug in a handler: keep serving the others
+        reason = "closed after an error"
+        connection.server.record_error(f"connection from {connection.peer}", repr(exc))
     finally:
-        if server.running:
-            finish(conn)
-        else:
-            conn.close()
-        server.release(conn)
-        server.record(f"{ended} ({peer})")
+        channel.open = False
+        finish(channel, connection.session.limits.idle_timeout)
+        connection.lost(reason)
 
 
 def turn_away(conn: socket.socket, reply: bytes) -> None:
     """Send ``reply`` if the peer can take it at once, then close."""
     try:
-        conn.settimeout(0.1)
-        conn.sendall(reply)
-        conn.shutdown(socket.SHUT_WR)
         conn.setblocking(False)
+        conn.send(reply)
+        conn.shutdown(socket.SHUT_WR)
         conn.recv(RECV_SIZE)  # read what already came, so close sends no reset
     except OSError:
         pass
@@ -188,17 +278,31 @@ def turn_away(conn: socket.socket, reply: bytes) -> None:
 
 def shut_down_all(server: Server) -> None:
     """Wake every thread blocked on one of the server's connections."""
-    for conn in server.open_connections():
-        try:
-            conn.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+    for connection in server.connections():
+        connection.drop("the server stopped")
 
 
-class AcceptLoopServer(Server):
+class BlockingServer(Server):
+    """A server whose connections are blocking sockets, one thread each."""
+
+    def _start_serving(self) -> None:
+        self.flusher = Flusher(self)
+
+    def _stop_serving(self) -> None:
+        shut_down_all(self)
+        if self.flusher._wake_writer is not None:
+            self.flusher.wake()
+
+    def accept(self, sock: socket.socket, peer: str) -> Connection | None:
+        """Admit a new socket, or turn it away; the engine decides."""
+        return self.connect(SocketChannel(sock, peer, self.flusher))
+
+
+class AcceptLoopServer(BlockingServer):
     """Accepts connections in one thread; ``handle`` decides what then."""
 
     def _start_serving(self) -> None:
+        super()._start_serving()
         # Everything the loop needs is made here, before start() returns, so
         # that a server counts all its descriptors once it has started.
         self._wake_reader, self._wake_writer = socket.socketpair()
@@ -212,9 +316,9 @@ class AcceptLoopServer(Server):
             self._wake_writer.send(b"x")
         except OSError:
             pass  # the accept loop has already ended
-        shut_down_all(self)
+        super()._stop_serving()
 
-    def handle(self, conn: socket.socket, peer: str) -> None:
+    def handle(self, connection: Connection) -> None:
         raise NotImplementedError
 
     def _accept_loop(self) -> None:
@@ -222,9 +326,9 @@ class AcceptLoopServer(Server):
         assert listener is not None
         with self._selector as selector:
             try:
-                while not self._stopping.is_set():
+                while not self.stopping:
                     selector.select()
-                    if not self._stopping.is_set():
+                    if not self.stopping:
                         self._accept_one(listener)
             finally:
                 listener.close()
@@ -233,16 +337,11 @@ class AcceptLoopServer(Server):
 
     def _accept_one(self, listener: socket.socket) -> None:
         try:
-            conn, address = listener.accept()
+            sock, address = listener.accept()
         except OSError as exc:
             if exc.errno in (errno.EMFILE, errno.ENFILE):
                 self.record_error("accept", "out of file descriptors")
                 self._stopping.wait(0.1)  # let some connections end first
             return  # or the peer gave up before we accepted it: nothing to do
-        peer = address[0]
-        if self.admit(conn, peer):
-            self.handle(conn, peer)
-        elif self.running:
-            turn_away(conn, self.busy_reply())
-        else:
-            conn.close()
+        if connection := self.accept(sock, address[0]):
+            self.handle(connection)

@@ -8,13 +8,12 @@ comes into play here; waiting clients are not turned away, they just wait.
 
 from __future__ import annotations
 
-import socket
-
-from .blocking import AcceptLoopServer, serve_connection
+from .blocking import AcceptLoopServer, serve
+from .connection import Connection
 
 
 class IterativeServer(AcceptLoopServer):
     transport = "iterative"
 
-    def handle(self, conn: socket.socket, peer: str) -> None:
-        serve_connection(self, conn, peer)
+    def handle(self, connection: Connection) -> None:
+        serve(connection)

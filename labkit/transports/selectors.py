@@ -6,37 +6,83 @@ does only what will not block: accept, read what has arrived, write what the
 peer can take. No thread per connection, so a thousand idle clients cost a
 thousand small objects, not a thousand threads.
 
-What a blocking server gets for free has to be done by hand here:
-
-- backpressure: a connection's unsent output is held in its own buffer;
-  while that holds ``HIGH_WATER`` bytes or more, the loop stops reading from
-  that peer, so a client that sends and never reads cannot grow our memory;
-- deadlines: the loop wakes up at the earliest idle deadline; a peer whose
-  deadline passes while its output is stuck is not reading and is dropped.
+What a blocking server gets for free has to be done by hand here: the
+loop keeps each connection's unsent output in its own buffer, watches the
+socket for writability while that buffer holds anything, and runs the idle
+deadlines as timers. (The connection engine decides what to do with them:
+stop reading from a peer whose buffer is full, drop one that never reads.)
+Other threads reach the loop through a queue and a wake-up socket.
 """
 
 from __future__ import annotations
 
-import math
+import heapq
+import itertools
 import selectors
 import socket
-from dataclasses import dataclass, field
+import threading
+import time
+from collections import deque
 
-from ..session import Session
 from .base import Server
-from .blocking import RECV_SIZE, turn_away
+from .blocking import turn_away
+from .connection import Connection
+from .timeouts import RECV_SIZE
 
 HIGH_WATER = 64 * 1024
 _READ, _WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
 
 
-@dataclass(eq=False)
-class _Connection:
-    sock: socket.socket
-    peer: str
-    session: Session
-    out: bytearray = field(default_factory=bytearray)
-    events: int = _READ
+class _Timer:
+    def __init__(self, when: float, callback) -> None:
+        self.when, self.callback, self.cancelled = when, callback, False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class SocketChannel:
+    """One non-blocking socket, as the engine sees it; used only in the loop."""
+
+    def __init__(self, loop: SelectorsServer, sock: socket.socket, peer: str) -> None:
+        self.loop = loop
+        self.sock = sock
+        self.peer = peer
+        self.connection: Connection | None = None  # set by the engine
+        self.out = bytearray()
+        self.events = _READ
+        self.reading = True
+        self.closing = False
+
+    def write(self, data: bytes) -> None:
+        if self.sock.fileno() < 0:
+            return
+        self.out += data
+        self.loop.send(self)
+
+    def close(self) -> None:
+        self.closing = True
+        self.loop.send(self)
+
+    def abort(self) -> None:
+        self.loop.close(self, graceful=False)
+
+    def pause_reading(self) -> None:
+        self.reading = False
+        self.loop.update(self)
+
+    def resume_reading(self) -> None:
+        self.reading = True
+        self.loop.update(self)
+
+    def call_later(self, delay: float, callback) -> _Timer:
+        return self.loop.call_later(delay, callback)
+
+    def call_soon(self, callback, *args) -> None:
+        self.loop.call_soon(callback, *args)
+
+    def refuse(self, reply: bytes) -> None:
+        turn_away(self.sock, reply)
 
 
 class SelectorsServer(Server):
@@ -44,42 +90,140 @@ class SelectorsServer(Server):
 
     def _start_serving(self) -> None:
         self._wake_reader, self._wake_writer = socket.socketpair()
+        self._wake_writer.setblocking(False)
         self._selector = selectors.DefaultSelector()
         self._selector.register(self._listener, _READ)
         self._selector.register(self._wake_reader, _READ)
-        self._next_check = math.inf  # no deadline can pass before this time
-        self.start_thread(self._loop, "loop")
+        self._timers: list[tuple[float, int, _Timer]] = []  # a heap
+        self._order = itertools.count()
+        self._calls: deque = deque()  # from other threads
+        self._loop_thread = self.start_thread(self._loop, "loop")
 
     def _stop_serving(self) -> None:
+        self._wake()
+
+    def _wake(self) -> None:
         try:
             self._wake_writer.send(b"x")
         except OSError:
-            pass  # the loop has already ended
+            pass  # a wake-up is already waiting, or the loop has ended
+
+    # -- what channels ask of the loop ---------------------------------------
+
+    def call_later(self, delay: float, callback) -> _Timer:
+        timer = _Timer(time.monotonic() + delay, callback)
+        heapq.heappush(self._timers, (timer.when, next(self._order), timer))
+        return timer
+
+    def call_soon(self, callback, *args) -> None:
+        if threading.current_thread() is self._loop_thread:
+            callback(*args)
+        else:
+            self._calls.append((callback, args))
+            self._wake()
+
+    def send(self, channel: SocketChannel) -> None:
+        """Send what the peer takes now; close once all is sent, if asked."""
+        if channel.out:
+            try:
+                sent = channel.sock.send(channel.out)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError:
+                self.close(channel, graceful=False)
+                return
+            del channel.out[:sent]
+        if channel.closing and not channel.out:
+            self.close(channel, graceful=True)
+            return
+        connection = channel.connection
+        if len(channel.out) >= HIGH_WATER and not connection.paused:
+            connection.writing_paused()
+        elif connection.paused and len(channel.out) < HIGH_WATER // 2:
+            connection.writing_resumed()
+        self.update(channel)
+
+    def update(self, channel: SocketChannel) -> None:
+        """Wait for what the channel needs: data to read, room to write."""
+        if channel.sock.fileno() < 0:
+            return
+        events = _WRITE if channel.out else 0
+        if channel.reading and not channel.closing:
+            events |= _READ
+        if events == channel.events:
+            return
+        if not channel.events:
+            self._selector.register(channel.sock, events, channel)
+        elif not events:
+            self._selector.unregister(channel.sock)
+        else:
+            self._selector.modify(channel.sock, events, channel)
+        channel.events = events
+
+    def close(self, channel: SocketChannel, *, graceful: bool) -> None:
+        """Unregister and close; graceful sends FIN and reads what already came."""
+        sock = channel.sock
+        if sock.fileno() < 0:
+            return
+        if channel.events:
+            self._selector.unregister(sock)
+        if graceful:
+            try:
+                sock.shutdown(socket.SHUT_WR)
+                sock.recv(RECV_SIZE)  # so that close sends no reset
+            except OSError:
+                pass
+        sock.close()
+        channel.connection.lost()
+
+    # -- the loop ----------------------------------------------------------------
 
     def _loop(self) -> None:
-        listener, selector, clock = self._listener, self._selector, self.settings.clock
+        listener, selector = self._listener, self._selector
         assert listener is not None
         listener.setblocking(False)
         try:
             while not self._stopping.is_set():
-                wait = None
-                if self._next_check < math.inf:
-                    wait = max(0.0, self._next_check - clock())
-                for key, events in selector.select(wait):
+                for key, events in selector.select(self._until_next_timer()):
                     if key.fileobj is listener:
                         self._accept(listener)
-                    elif key.data is not None:
+                    elif key.fileobj is self._wake_reader:
+                        self._wake_reader.recv(4096)
+                    else:
                         self._ready(key.data, events)
-                if clock() >= self._next_check:
-                    self._check_deadlines()
+                self._run_calls()
+                self._run_timers()
         finally:
             for key in list(selector.get_map().values()):
-                if key.data is not None:
-                    self._close(key.data, graceful=False)
+                if isinstance(key.data, SocketChannel):
+                    self.close(key.data, graceful=False)
+            for connection in self.connections():  # those not registered now
+                self.close(connection.channel, graceful=False)
             selector.close()
             listener.close()
             self._wake_reader.close()
             self._wake_writer.close()
+
+    def _until_next_timer(self) -> float | None:
+        while self._timers and self._timers[0][2].cancelled:
+            heapq.heappop(self._timers)
+        if self._calls:
+            return 0
+        if not self._timers:
+            return None
+        return max(0.0, self._timers[0][0] - time.monotonic())
+
+    def _run_calls(self) -> None:
+        for _ in range(len(self._calls)):
+            callback, args = self._calls.popleft()
+            callback(*args)
+
+    def _run_timers(self) -> None:
+        now = time.monotonic()
+        while self._timers and self._timers[0][0] <= now:
+            _, _, timer = heapq.heappop(self._timers)
+            if not timer.cancelled:
+                timer.callback()
 
     def _accept(self, listener: socket.socket) -> None:
         while True:  # take every connection that is waiting
@@ -90,93 +234,24 @@ class SelectorsServer(Server):
             except OSError as exc:
                 self.record_error("accept", exc.strerror or repr(exc))
                 return
-            peer = address[0]
-            if not self.admit(sock, peer):
-                turn_away(sock, self.busy_reply())
-                continue
-            sock.setblocking(False)
-            conn = _Connection(sock, peer, self.new_session(peer))
-            self._selector.register(sock, _READ, conn)
-            self._run(conn, conn.session.connection_made)
+            channel = SocketChannel(self, sock, address[0])
+            if connection := self.connect(channel):
+                sock.setblocking(False)
+                self._selector.register(sock, _READ, channel)
+                connection.start()
 
-    def _ready(self, conn: _Connection, events: int) -> None:
+    def _ready(self, channel: SocketChannel, events: int) -> None:
         if events & _WRITE:
-            self._send(conn)
-        if events & _READ and conn.events & _READ and conn.sock.fileno() >= 0:
+            self.send(channel)
+        if events & _READ and channel.reading and channel.sock.fileno() >= 0:
             try:
-                data = conn.sock.recv(RECV_SIZE)
+                data = channel.sock.recv(RECV_SIZE)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:
-                self._close(conn, graceful=False)  # reset by the peer
+                self.close(channel, graceful=False)  # reset by the peer
                 return
             if data:
-                self._run(conn, conn.session.data_received, data)
+                channel.connection.received(data)
             else:
-                self._run(conn, conn.session.eof_received)
-
-    def _run(self, conn: _Connection, step, *args: object) -> None:
-        """One step of a session, then send and adjust what we wait for."""
-        try:
-            step(*args)
-        except Exception as exc:  # a bug in a session: drop it, serve the rest
-            self.record_error(f"session with {conn.peer}", repr(exc))
-            self._close(conn, graceful=False)
-            return
-        conn.out += conn.session.data_to_send()
-        self._send(conn)
-
-    def _send(self, conn: _Connection) -> None:
-        if conn.out:
-            try:
-                sent = conn.sock.send(conn.out)
-            except (BlockingIOError, InterruptedError):
-                sent = 0
-            except OSError:
-                self._close(conn, graceful=False)
-                return
-            del conn.out[:sent]
-        session = conn.session
-        if session.closing and not conn.out:
-            self._close(conn, graceful=True)
-            return
-        events = _WRITE if conn.out else 0
-        if not session.closing and len(conn.out) < HIGH_WATER:
-            events |= _READ
-        if events != conn.events:
-            self._selector.modify(conn.sock, events, conn)
-            conn.events = events
-        deadline = session.deadline
-        if deadline is not None and deadline < self._next_check:
-            self._next_check = deadline
-
-    def _check_deadlines(self) -> None:
-        now = self.settings.clock()
-        self._next_check = math.inf
-        for key in list(self._selector.get_map().values()):
-            conn = key.data
-            if conn is None or conn.sock.fileno() < 0:
-                continue
-            deadline = conn.session.deadline
-            if deadline is not None and now >= deadline:
-                if conn.out:  # the peer is not reading what we send
-                    self._close(conn, graceful=False)
-                    continue
-                self._run(conn, conn.session.deadline_passed)
-            elif deadline is not None:
-                self._next_check = min(self._next_check, deadline)
-
-    def _close(self, conn: _Connection, *, graceful: bool) -> None:
-        """Unregister and close; graceful sends FIN and reads what already came."""
-        if conn.sock.fileno() < 0:
-            return
-        self._selector.unregister(conn.sock)
-        if graceful:
-            try:
-                conn.sock.shutdown(socket.SHUT_WR)
-                conn.sock.recv(RECV_SIZE)  # so that close sends no reset
-            except OSError:
-                pass
-        conn.sock.close()
-        self.release(conn.sock)
-        self.record(f"closed ({conn.peer})")
+                channel.connection.eof()

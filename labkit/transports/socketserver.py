@@ -10,7 +10,7 @@ handler class, a thread per connection. Its traps, and what we do:
   threads with no timeout. Ours is off; we join ours within 2 s.
 - no line limit: ``StreamRequestHandler.rfile.readline()`` reads a line of
   any length into memory. Our handler drives a session instead, whose framer
-  holds 512 bytes at most.
+  holds ``limits.max_line`` bytes at most.
 
 The listening socket is ours (bound by ``Server.start``), handed to the
 socketserver instance, so a taken port raises the same clear error.
@@ -22,15 +22,15 @@ import itertools
 import socket
 import socketserver
 
-from .base import Server
-from .blocking import serve_connection, shut_down_all, turn_away
+from .blocking import BlockingServer, drive, serve
+from .connection import Connection
 
 
 class SessionHandler(socketserver.BaseRequestHandler):
-    """The handler: one labkit session over the request's socket."""
+    """The handler: the request's labkit connection, driven to its end."""
 
     def handle(self) -> None:
-        serve_connection(self.server.owner, self.request, self.client_address[0])
+        drive(self.server.admitted[self.request], self.request)
 
 
 class _ThreadingTCPServer(socketserver.ThreadingTCPServer):
@@ -45,14 +45,14 @@ class _ThreadingTCPServer(socketserver.ThreadingTCPServer):
         self.socket = listener
         self.server_name, self.server_port = "localhost", listener.getsockname()[1]
         self.owner = owner
+        self.admitted: dict[socket.socket, Connection] = {}
         self._numbers = itertools.count(1)
 
     def verify_request(self, request, client_address) -> bool:
-        if self.owner.admit(request, client_address[0]):
-            return True
-        if self.owner.running:
-            turn_away(request, self.owner.busy_reply())
-        return False
+        connection = self.owner.accept(request, client_address[0])
+        if connection is not None:
+            self.admitted[request] = connection
+        return connection is not None
 
     def process_request(self, request, client_address) -> None:
         # ThreadingMixIn would start an anonymous thread; ours is named and
@@ -62,21 +62,20 @@ class _ThreadingTCPServer(socketserver.ThreadingTCPServer):
 
     def _serve(self, request, client_address) -> None:
         try:
-            self.finish_request(request, client_address)
-        except OSError:
-            pass  # the client went away: nothing to report
-        except Exception as exc:
-            self.owner.record_error(f"request from {client_address[0]}", repr(exc))
+            serve(
+                self.admitted[request],
+                lambda *_: self.finish_request(request, client_address),
+            )
         finally:
-            self.owner.release(request)
-            self.shutdown_request(request)
+            del self.admitted[request]
 
 
-class SocketServerServer(Server):
+class SocketServerServer(BlockingServer):
     transport = "socketserver"
     handler_class: type[socketserver.BaseRequestHandler] = SessionHandler
 
     def _start_serving(self) -> None:
+        super()._start_serving()
         assert self._listener is not None
         self._tcp_server = _ThreadingTCPServer(self, self._listener)
         self.start_thread(self._tcp_server.serve_forever, "serve", 0.05)
@@ -84,4 +83,4 @@ class SocketServerServer(Server):
     def _stop_serving(self) -> None:
         self._tcp_server.shutdown()  # returns once serve_forever has ended
         self._tcp_server.server_close()
-        shut_down_all(self)
+        super()._stop_serving()

@@ -1,15 +1,15 @@
 """threaded: the lecture's server with a thread per connection.
 
-The accept loop never waits for a client: each accepted socket is handed to
-a new thread, so a slow client only holds up itself.
+The accept loop never waits for a client: each accepted connection is handed
+to a new thread, so a slow client only holds up itself.
 """
 
 from __future__ import annotations
 
 import itertools
-import socket
 
-from .blocking import AcceptLoopServer, serve_connection
+from .blocking import AcceptLoopServer, serve
+from .connection import Connection
 
 
 class ThreadedServer(AcceptLoopServer):
@@ -19,6 +19,6 @@ class ThreadedServer(AcceptLoopServer):
         self._numbers = itertools.count(1)
         super()._start_serving()
 
-    def handle(self, conn: socket.socket, peer: str) -> None:
+    def handle(self, connection: Connection) -> None:
         name = f"conn-{next(self._numbers)}"
-        self.start_thread(serve_connection, name, self, conn, peer)
+        self.start_thread(serve, name, connection)

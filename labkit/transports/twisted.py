@@ -13,10 +13,10 @@ Two things a Twisted protocol must do by hand:
 
 - half-close: a protocol that does not implement ``IHalfCloseableProtocol``
   is disconnected as soon as the peer shuts its sending side, so
-  ``printf 'DEAL\\n' | nc -N HOST PORT`` would lose its reply;
+  ``printf 'DEAL\\n' | nc -N HOST PORT`` could lose its reply;
 - backpressure: ``transport.write`` buffers without limit; a push producer
-  registered on the transport is told when the buffer is full, and we then
-  stop reading from that peer until it drains.
+  registered on the transport is told when the buffer is full and when it
+  has drained, and passes that on to the connection engine.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from twisted.internet.protocol import Factory, Protocol
 from zope.interface import implementer
 
 from .base import Server
+from .connection import Connection
 
 _reactor_lock = threading.Lock()
 
@@ -47,6 +48,10 @@ def _reactor():
                 daemon=True,
             ).start()
     return reactor
+
+
+def in_reactor() -> bool:
+    return threading.current_thread().name == "twisted-reactor"
 
 
 def call_in_reactor(function, *args: object, timeout: float = 5.0, **kwargs: object):
@@ -70,112 +75,77 @@ def call_in_reactor(function, *args: object, timeout: float = 5.0, **kwargs: obj
     return future.result(timeout)
 
 
-@implementer(IPushProducer)
-class _ReadThrottle:
-    """Told by the transport when its write buffer is full or drained."""
-
-    def __init__(self, transport) -> None:
-        self.transport = transport
-        self.paused = False
-
-    def pauseProducing(self) -> None:
-        self.paused = True
-        self.transport.pauseProducing()  # stop reading from the peer
-
-    def resumeProducing(self) -> None:
-        self.paused = False
-        self.transport.resumeProducing()
-
-    def stopProducing(self) -> None:
-        pass
-
-
-@implementer(IHalfCloseableProtocol)
+@implementer(IHalfCloseableProtocol, IPushProducer)
 class _SessionProtocol(Protocol):
+    """One connection under Twisted: its protocol, producer and engine channel."""
+
     def __init__(self, server: TwistedServer) -> None:
         self.server = server
-        self.session = None
-        self.timer = None
+        self.connection: Connection | None = None  # set by the engine
         self.lost = Deferred()
+
+    # -- Twisted calls these ----------------------------------------------------
 
     def connectionMade(self) -> None:
         self.peer = self.transport.getPeer().host
-        if not self.server.admit(self, self.peer):
-            if self.server.running:
-                self.transport.write(self.server.busy_reply())
-            self.transport.loseConnection()
-            return
-        self.throttle = _ReadThrottle(self.transport)
-        self.transport.registerProducer(self.throttle, True)
-        self.session = self.server.new_session(self.peer)
-        self._run(self.session.connection_made)
+        if self.server.connect(self):
+            self.transport.registerProducer(self, True)
+            self.connection.start()
 
     def dataReceived(self, data: bytes) -> None:
-        # Called for every chunk received: _run's steps, written out for speed.
-        session, transport = self.session, self.transport
-        if session is None or transport.disconnecting:
-            return
-        try:
-            reply = session.answer(data)
-        except Exception as exc:  # a bug in a session: drop it, serve the rest
-            self._drop(exc)
-            return
-        if reply:
-            transport.write(reply)
-        if session.closing or self.timer is None:
-            self._after_step()  # close, or set the idle timer
+        self.connection.received(data)
 
     def readConnectionLost(self) -> None:
-        if self.session is not None:
-            self._run(self.session.eof_received)
+        if self.connection is not None:  # None: turned away
+            self.connection.eof()
 
     def writeConnectionLost(self) -> None:
         pass
 
     def connectionLost(self, reason) -> None:
-        if self.timer is not None and self.timer.active():
-            self.timer.cancel()
-        if self.session is not None:
-            self.server.release(self)
-            self.server.record(f"closed ({self.peer})")
+        if self.connection is not None:
+            self.connection.lost()
         self.lost.callback(None)
 
-    def _run(self, step, *args: object) -> None:
-        """One step of the session, then send, close or wait for the deadline."""
-        if self.transport.disconnecting:
-            return
-        try:
-            step(*args)
-        except Exception as exc:  # a bug in a session: drop it, serve the rest
-            self._drop(exc)
+    def pauseProducing(self) -> None:  # the transport's write buffer is full
+        self.connection.writing_paused()
+
+    def resumeProducing(self) -> None:
+        self.connection.writing_resumed()
+
+    def stopProducing(self) -> None:
+        pass
+
+    # -- the engine's channel ---------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        self.transport.write(data)
+
+    def close(self) -> None:
+        self.transport.unregisterProducer()
+        self.transport.loseConnection()  # after the buffer is flushed
+
+    def abort(self) -> None:
+        self.transport.abortConnection()
+
+    def pause_reading(self) -> None:
+        self.transport.pauseProducing()  # stop reading from the peer
+
+    def resume_reading(self) -> None:
+        self.transport.resumeProducing()
+
+    def call_later(self, delay: float, callback):
+        return _reactor().callLater(delay, callback)
+
+    def call_soon(self, callback, *args) -> None:
+        if in_reactor():
+            callback(*args)
         else:
-            self._after_step()
+            _reactor().callFromThread(callback, *args)
 
-    def _drop(self, exc: Exception) -> None:
-        self.server.record_error(f"session with {self.peer}", repr(exc))
+    def refuse(self, reply: bytes) -> None:
+        self.transport.write(reply)
         self.transport.loseConnection()
-
-    def _after_step(self) -> None:
-        session, transport = self.session, self.transport
-        if data := session.data_to_send():
-            transport.write(data)
-        if session.closing:
-            transport.unregisterProducer()
-            transport.loseConnection()  # after the buffer is flushed
-        elif self.timer is None and session.deadline is not None:
-            # One timer at a time: if activity moved the deadline, the timer
-            # fires early, finds the session still active and is set again.
-            delay = max(0.0, session.deadline - session.settings.clock())
-            self.timer = _reactor().callLater(delay, self._deadline)
-
-    def _deadline(self) -> None:
-        self.timer = None
-        deadline = self.session.deadline
-        passed = deadline is not None and self.session.settings.clock() >= deadline
-        if passed and self.throttle.paused:
-            self.transport.abortConnection()  # the peer is not reading
-            return
-        self._run(self.session.deadline_passed)
 
 
 class _SessionFactory(Factory):
@@ -213,7 +183,7 @@ class TwistedServer(Server):
 
     def _shut_down(self) -> Deferred:
         waits = [self._port.stopListening()]
-        for protocol in self.open_connections():
-            protocol.transport.abortConnection()
-            waits.append(protocol.lost)
+        for connection in self.connections():
+            connection.channel.abort()
+            waits.append(connection.channel.lost)
         return DeferredList(waits)
