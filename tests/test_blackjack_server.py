@@ -14,10 +14,9 @@ import threading
 import time
 
 import pytest
-
-from labkit import Limits
 from support import wait_until
 
+from labkit import Limits
 from labkit.blackjack import BlackjackClient, ServerRefused, check_transcript
 from labkit.clients import ConnectionClosed, ProtocolError
 from labkit.services.blackjack import BlackjackSession

@@ -16,16 +16,14 @@ import threading
 import time
 
 import pytest
-
-from labkit import Limits
 import reliability
 from rawsockets import connect, read_line, read_until_closed, reset
 from support import wait_until
 
+from labkit import Limits
 from labkit.session import LineSession
-from labkit.transports import TRANSPORTS, transport_class
+from labkit.transports import TRANSPORTS, timeouts, transport_class
 from labkit.transports.base import bind_listener
-from labkit.transports import timeouts
 
 CONCURRENT = [t for t in TRANSPORTS if t != "iterative"]
 
