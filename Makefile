@@ -38,7 +38,7 @@ reliability: $(STAMP) ## run the fault suite and write docs/RELIABILITY.md from 
 		tests/test_transports.py tests/test_faults.py tests/test_two_hosts.py
 
 bench: $(STAMP) ## measure every transport beside plain baselines (about 10 min; not a test)
-	$(VENV)/bin/python -m labkit bench
+	$(VENV)/bin/python -m labkit bench --out benchmarks/results
 
 clean: ## remove .venv and every cache
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache test-artifacts build *.egg-info

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from labkit.bench import Plan, run_bench, table
+from labkit.bench.command import plan_from
 from labkit.bench.runner import runs_in_order
 from labkit.cli import build_parser
 
@@ -81,3 +84,36 @@ def test_the_command_line_knows_bench() -> None:
     assert args.only == ["asyncio", "echo", "threaded"]
     with pytest.raises(SystemExit):
         build_parser().parse_args(["bench", "--only", "nonsense"])
+
+
+def test_bench_writes_under_the_current_directory_unless_told() -> None:
+    args = build_parser().parse_args(["bench", "--quick"])
+    assert args.out == Path("benchmarks", "results") and not args.out.is_absolute()
+    args = build_parser().parse_args(["bench", "--out", "/tmp/mine"])
+    assert args.out == Path("/tmp/mine")
+
+
+def test_quick_and_only_make_a_plan_of_seconds() -> None:
+    args = build_parser().parse_args(
+        ["bench", "--quick", "--only", "asyncio,echo", "--connections", "2"]
+    )
+    plan = plan_from(args)
+    assert plan.servers == ("asyncio",) and plan.workloads == ("echo",)
+    assert plan.loads["echo"] == (2,) and plan.repeats == 1
+
+
+@pytest.mark.timeout(60)
+def test_the_command_line_starts_without_the_benchmark_s_heavy_imports() -> None:
+    # Every `python -m labkit` builds the bench parser: it must not pay for
+    # matplotlib, Twisted, the runner or the load client.
+    heavy = ("matplotlib", "numpy", "psutil", "twisted", "labkit.bench.runner")
+    heavy += ("labkit.bench.load",)
+    code = (
+        "import labkit.cli, sys; "
+        f"print(sorted(m for m in sys.modules if m.startswith({heavy!r})))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=45
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", done.stdout

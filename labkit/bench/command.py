@@ -2,24 +2,32 @@
 
     python -m labkit bench [--quick] [--duration S] [--repeats N]
                            [--only NAME ...] [--connections N ...]
-                           [--players N ...] [--out FILE.json]
+                           [--players N ...] [--out DIR]
 
 Prints one line per run as it ends, then the table of medians; writes the
-results as JSON and a PNG chart beside it. Exit status 1 if any request
-went unanswered or any run failed. Not a test: figures vary with the
-machine and with whatever else it is doing.
+results as JSON and a PNG chart to ``DIR`` (``benchmarks/results`` under the
+current directory unless told). Exit status 1 if any request went unanswered
+or any run failed. Not a test: figures vary with the machine and with
+whatever else it is doing.
+
+Every ``python -m labkit`` imports this module to build its parser, so it
+imports only what the arguments need; the runner, the load client and
+matplotlib load in :func:`main`.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import report
-from .runner import WORKLOADS, Plan, run_bench
-from .servers import SERVERS
+from .servers import SERVERS, WORKLOADS
+
+if TYPE_CHECKING:
+    from .runner import Plan
+
+OUT = Path("benchmarks", "results")  # relative: under the current directory
 
 
 def _names(text: str) -> list[str]:
@@ -56,11 +64,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--connections", type=int, nargs="+", help="echo loads")
     parser.add_argument("--players", type=int, nargs="+", help="blackjack loads")
     parser.add_argument(
-        "--out", type=Path, help="JSON file (default: benchmarks/results/...)"
+        "--out",
+        type=Path,
+        default=OUT,
+        metavar="DIR",
+        help="where to write bench.json and bench.png (quick.json and quick.png "
+        "with --quick); default: %(default)s under the current directory",
     )
 
 
 def plan_from(args: argparse.Namespace) -> Plan:
+    """The plan the arguments ask for."""
+    from .runner import Plan
+
     plan = Plan()
     if args.quick:
         plan.duration, plan.warmup, plan.repeats = 1.0, 0.25, 1
@@ -81,8 +97,13 @@ def plan_from(args: argparse.Namespace) -> Plan:
 
 
 def main(args: argparse.Namespace) -> int:
+    import json
+
+    from . import report
+    from .runner import run_bench
+
     plan = plan_from(args)
-    out = args.out or report.RESULTS / ("quick.json" if args.quick else "bench.json")
+    out = args.out / ("quick.json" if args.quick else "bench.json")
     print(
         f"labkit bench: {', '.join(plan.servers)}; {', '.join(plan.workloads)}; "
         f"{plan.duration:g} s x {plan.repeats}; "

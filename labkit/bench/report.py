@@ -6,6 +6,9 @@ import json
 import math
 from pathlib import Path
 
+# The results stored with the lab, in the checkout labkit is imported from
+# (notebook 10 reads them). An installed copy has none: the command writes
+# to --out, under the current directory.
 RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
 
 # Each labkit transport beside the bare server it stands in for, in one hue:

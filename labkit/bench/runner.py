@@ -24,9 +24,8 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from .servers import SERVERS, ServerProcess, ServerSpec, missing
+from .servers import SERVERS, WORKLOADS, ServerProcess, ServerSpec, missing
 
-WORKLOADS = ("echo", "blackjack")
 LOADS = {"echo": (1, 10, 100), "blackjack": (10, 100, 1000)}
 FIGURES = (
     "throughput",

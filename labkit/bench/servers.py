@@ -4,8 +4,8 @@ Every server is measured the same way: started as its own process (so its
 CPU time and memory are its own), pinned to one core, told nothing about
 the benchmark, and stopped with SIGTERM (then SIGKILL) at the end of its
 run. labkit's transports run as ``python -m labkit serve``; the bare
-baselines are short files in ``benchmarks/baselines/``, written the way a
-user would write them without labkit.
+baselines are short scripts in :mod:`labkit.bench.baselines`, written the way
+a user would write them without labkit, and run by their path.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from ..transports import TRANSPORTS
 START_TIMEOUT = 20.0  # Twisted on a busy machine takes a few seconds to import
 STOP_TIMEOUT = 10.0
 SERVE = ("serve", "{service}", "--max-connections", "5000")  # 1,000 players fit
-BASELINES = Path(__file__).resolve().parents[2] / "benchmarks" / "baselines"
+BASELINES = Path(__file__).resolve().parent / "baselines"
+WORKLOADS = ("echo", "blackjack")  # what the load client can send
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,6 @@ def missing(spec: ServerSpec) -> str | None:
     """Why ``spec`` cannot run on this machine, or None."""
     if spec.name == "socat" and shutil.which("socat") is None:
         return "socat is not installed (apt-get install socat)"
-    if spec.command[1].endswith(".py") and not Path(spec.command[1]).exists():
-        return f"{spec.command[1]} is missing (run from a labkit checkout)"
     return None
 
 

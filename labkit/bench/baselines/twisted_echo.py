@@ -1,6 +1,6 @@
 """Echo the plain way with Twisted: the Protocol from Twisted's own examples.
 
-    python benchmarks/baselines/twisted_echo.py [--port 0]
+    python labkit/bench/baselines/twisted_echo.py [--port 0]
 
 What a user writes without labkit: ``dataReceived`` calls
 ``transport.write``, the reactor runs in the main thread (it stops on

@@ -1,6 +1,6 @@
 """Echo the plain way with the standard library: ThreadingTCPServer.
 
-    python benchmarks/baselines/socketserver_echo.py [--port 0]
+    python labkit/bench/baselines/socketserver_echo.py [--port 0]
 
 What a user writes without labkit: a handler class with a recv/sendall loop,
 one thread per connection. No line limit, no idle limit, no connection

@@ -1,6 +1,6 @@
 """Echo the plain way with asyncio: a Protocol that writes back what it gets.
 
-    python benchmarks/baselines/asyncio_echo.py [--port 0]
+    python labkit/bench/baselines/asyncio_echo.py [--port 0]
 
 What a user writes without labkit: ``data_received`` calls
 ``transport.write``. No line limit, no idle limit, no backpressure. The

@@ -1,6 +1,6 @@
 """Echo in C: socat, one forked process per connection, piping bytes back.
 
-    python benchmarks/baselines/socat_echo.py [--port 0]
+    python labkit/bench/baselines/socat_echo.py [--port 0]
 
 ``socat TCP-LISTEN:PORT,fork PIPE`` echoes every byte (the PIPE address
 reads back what is written to it). socat does not say which port it got for
