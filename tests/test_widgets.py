@@ -19,6 +19,7 @@ import pytest
 from support import wait_until
 
 import labkit
+from labkit import Limits
 from labkit.blackjack import check_transcript, words
 from labkit.blackjack.game import Card, hand_total, settle
 from labkit.blackjack.protocol import OUTCOMES
@@ -320,7 +321,7 @@ def test_nothing_listening_is_a_message_not_a_traceback():
 
 
 def test_an_idle_timeout_is_explained(start):
-    server = start("blackjack", seed=7, idle_timeout=0.2)
+    server = start("blackjack", seed=7, limits=Limits(idle_timeout=0.2))
     with BlackjackTable(server) as table:
         assert wait_until(lambda: server.stats.open == 0), "no idle timeout"
         table.deal_button.click()
