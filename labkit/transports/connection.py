@@ -74,6 +74,7 @@ class Connection:
         self.paused = False  # the peer's send buffer is full: we stop reading
         self.held = 0  # bytes written since the pause
         self.timer: Any = None
+        self.pushed: list[bytes] = []  # pushed, waiting for the channel
         # Writes come from this connection's own steps and from pushers in
         # other threads; the lock keeps each write and its bookkeeping whole.
         self.lock = threading.Lock()
@@ -101,8 +102,9 @@ class Connection:
         self._step(session.deadline_passed)
 
     def writing_paused(self) -> None:
-        self.paused, self.held = True, 0
-        self.channel.pause_reading()
+        if not self.paused:  # Twisted says it again on every write while full
+            self.paused, self.held = True, 0
+            self.channel.pause_reading()
 
     def writing_resumed(self) -> None:
         self.paused = False
@@ -121,8 +123,24 @@ class Connection:
     # -- from any thread ----------------------------------------------------------
 
     def push(self, data: bytes) -> None:
-        """Send output the peer did not ask for (``session.push`` comes here)."""
-        self.channel.call_soon(self.write, data)
+        """Send output the peer did not ask for (``session.push`` comes here).
+
+        Pushes that come faster than the channel takes them are joined into
+        one write, so a busy table costs its event loop one call a connection.
+        """
+        with self.lock:
+            if self.closed:
+                return
+            self.pushed.append(data)
+            if len(self.pushed) > 1:
+                return  # a write of what is pushed is already on its way
+        self.channel.call_soon(self._write_pushed)
+
+    def _write_pushed(self) -> None:
+        with self.lock:
+            data = b"".join(self.pushed)
+            self.pushed.clear()
+        self.write(data)
 
     def write(self, data: bytes) -> None:
         with self.lock:
