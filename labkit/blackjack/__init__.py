@@ -7,11 +7,14 @@
     words     cards, hands, results and the score in words, for every front end
 
 The server side is :class:`labkit.services.blackjack.BlackjackSession`.
+game, protocol, check and words import no I/O; the client, imported here
+with them, needs only ``socket``.
 """
 
 from __future__ import annotations
 
 from .check import Checker, check_transcript
+from .client import BlackjackClient, ServerRefused, Table
 from .game import (
     FULL_DECK,
     Card,
@@ -27,17 +30,6 @@ from .game import (
     shuffled_deck,
 )
 from .protocol import Bye, Error, Info, Welcome, format_event, parse_line
-
-
-def __getattr__(name: str) -> object:
-    # The client opens sockets: load it only when asked for, so the server
-    # side, which imports the game, stays free of it.
-    if name in ("BlackjackClient", "ServerRefused", "Table"):
-        from . import client
-
-        return getattr(client, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
 
 __all__ = [
     "FULL_DECK",
