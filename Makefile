@@ -33,9 +33,15 @@ lab: $(STAMP) ## start JupyterLab on notebooks/ (token on, no browser opened)
 test: $(STAMP) ## run every test: unit, sockets, notebooks (nbval), browser, real clients
 	$(VENV)/bin/python -m pytest --nbval --nbval-sanitize-with notebooks/sanitize.cfg tests notebooks
 
+# The suite saves its figures; the report is rendered from them, even when a
+# test failed (the report says so), and make then fails with pytest's status.
+reliability: FIGURES := test-artifacts/reliability.json
 reliability: $(STAMP) ## run the fault suite and write docs/RELIABILITY.md from what it measured
-	LABKIT_RELIABILITY_REPORT=docs/RELIABILITY.md $(VENV)/bin/python -m pytest \
-		tests/test_transports.py tests/test_faults.py tests/test_two_hosts.py
+	rm -f $(FIGURES)
+	LABKIT_RELIABILITY_FIGURES=$(FIGURES) $(VENV)/bin/python -m pytest \
+		tests/test_transports.py tests/test_faults.py tests/test_two_hosts.py; \
+	status=$$?; \
+	$(VENV)/bin/python tests/reliability.py $(FIGURES) docs/RELIABILITY.md && exit $$status
 
 bench: $(STAMP) ## measure every transport beside plain baselines (about 10 min; not a test)
 	$(VENV)/bin/python -m labkit bench --out benchmarks/results

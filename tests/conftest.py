@@ -13,9 +13,11 @@ import labkit
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:
-    path = os.environ.get("LABKIT_RELIABILITY_REPORT")
+    # Figures only, and only when asked: the report is rendered from them by
+    # tests/reliability.py (make reliability), never by the suite.
+    path = os.environ.get("LABKIT_RELIABILITY_FIGURES")
     if path and reliability.rows:
-        reliability.write(path, passed=exitstatus == 0)
+        reliability.save(path, passed=exitstatus == 0)
 
 
 @pytest.fixture
