@@ -179,3 +179,29 @@ def test_labkit_play_plays_a_round(encoding):
         child.close()
         assert child.exitstatus == 0
     assert shown.getvalue().isascii() != fancy
+
+
+@pytest.mark.parametrize("transport", ["threaded", "selectors", "twisted"])
+def test_ctrl_c_in_debian_telnet_leaves_the_round_playable(transport):
+    # Telnet's Ctrl-C sends IAC IP and IAC DO TIMING-MARK, then hides all
+    # output until the server answers the mark: unanswered, SCORE would
+    # seem to go unanswered forever.
+    telnet = require_program("telnet")
+    stood = answers(SEED, "DEAL", "SCORE", "STAND")[3]
+    with ServeProcess(
+        "blackjack", "--seed", str(SEED), "--transport", transport
+    ) as server:
+        child = pexpect.spawn(telnet, [server.host, str(server.port)], timeout=10)
+        child.expect_exact(b"Escape character is")
+        expect_lines(child, GREETING)
+        child.sendline("deal")
+        expect_lines(child, DEALT)
+        child.send("sta")  # half a line, then Ctrl-C throws it away
+        child.sendcontrol("c")
+        child.sendline("score")
+        child.expect_exact("SCORE 0 0 0", timeout=2)
+        child.sendline("stand")  # the round is still in play
+        expect_lines(child, stood)
+        child.sendline("quit")
+        child.expect_exact("BYE")
+        child.expect(pexpect.EOF)
