@@ -1,4 +1,4 @@
-"""BlackjackSession without sockets: bytes in, bytes out, exactly as PROTOCOL.md says.
+"""BlackjackSession without sockets: bytes in, bytes out, as docs/protocol.md says.
 
 Also the transcript checker itself: it must catch each way a server can
 break the protocol, or the transcript tests would prove nothing.

@@ -49,7 +49,7 @@ def best_total_oracle(hand: list[Card]) -> int:
 
 
 def outcome_oracle(player: int, dealer: int) -> tuple[str, str]:
-    """PROTOCOL.md's table, row by row."""
+    """docs/protocol.md's table of outcomes (blackjack, version 1), row by row."""
     if player > 21:
         return "LOSE", "BUST"
     if dealer > 21:

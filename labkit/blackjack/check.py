@@ -1,4 +1,4 @@
-"""One checker for every Blackjack conversation: the invariants of PROTOCOL.md.
+"""One checker for every Blackjack conversation: the invariants of docs/protocol.md.
 
 Feed a :class:`Checker` the lines of one connection in the order they were
 seen: ``sent(line)`` for each line the client sent, ``received(line)`` for

@@ -1,4 +1,4 @@
-"""The Blackjack protocol's lines, both ways (PROTOCOL.md, "blackjack, version 1").
+"""The Blackjack protocol's lines, both ways (docs/protocol.md, "blackjack, version 1").
 
 ``format_event`` is what the server sends for an event of the game;
 ``parse_line`` turns a server line back into the same plain data, for
