@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .limits import DEFAULT_LIMITS
+
 IAC, SB, SE, IP = 0xFF, 0xFA, 0xF0, 0xF4
 WILL, WONT, DO, DONT = 0xFB, 0xFC, 0xFD, 0xFE
 TIMING_MARK = 0x06
@@ -60,7 +62,7 @@ _DATA, _COMMAND, _OPTION, _SUB, _SUB_IAC = range(5)
 class LineFramer:
     """Turns a byte stream into :class:`Line` and :class:`BadLine` events."""
 
-    def __init__(self, max_line: int = 512) -> None:
+    def __init__(self, max_line: int = DEFAULT_LIMITS.max_line) -> None:
         self.max_line = max_line
         self._buffer = bytearray()
         self._discarding = False  # inside a line that was already too long
