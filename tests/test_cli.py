@@ -1,4 +1,4 @@
-"""The command line, as PROTOCOL.md "Running a service" specifies it."""
+"""The command line, as docs/protocol.md ("The command line") specifies it."""
 
 from __future__ import annotations
 
@@ -24,6 +24,9 @@ def run_labkit(
     )
 
 
+LOG_LINE = re.compile(r"\d\d:\d\d:\d\d \S.*")  # the time, then the event
+
+
 @pytest.mark.parametrize("service", ["hello", "echo", "http"])
 def test_serve_prints_exactly_listening_on_host_port_first(service):
     with ServeProcess(service) as server:
@@ -39,7 +42,8 @@ def test_a_signal_stops_the_server_with_status_0(signum):
         sock.sendall(b"hi")
         assert sock.recv(2) == b"hi"
         assert server.stop(signum) == 0  # even with a client connected
-    assert server.proc.stderr.read() == ""
+    log = server.proc.stderr.read().splitlines()
+    assert log and all(LOG_LINE.fullmatch(line) for line in log), log
 
 
 def test_options_are_honoured():
@@ -64,6 +68,45 @@ def test_options_are_honoured():
                 assert second.recv(100).startswith(b"ERROR BUSY ")
             first.settimeout(5)
             assert first.recv(1) == b""  # closed by the 0.5 s idle limit
+
+
+def test_the_log_says_who_came_and_why_each_left():
+    args = ["blackjack", "--max-connections", "2", "--idle-timeout", "0.5"]
+    with ServeProcess(*args) as server:
+        address = (server.host, server.port)
+        with socket.create_connection(address, timeout=5) as quitter:
+            quitter.sendall(b"QUIT\r\n")
+            assert b"BYE" in quitter.recv(200) + quitter.recv(200)
+        idler = socket.create_connection(address, timeout=5)
+        with socket.create_connection(address, timeout=5) as second:
+            with socket.create_connection(address, timeout=5) as third:
+                assert b"ERROR BUSY" in third.recv(200)
+            second.shutdown(socket.SHUT_WR)
+            assert b"WELCOME" in second.recv(200)
+        assert idler.recv(200).startswith(b"WELCOME")
+        idler.settimeout(5)
+        while idler.recv(200):  # the idle limit closes it
+            pass
+        idler.close()
+        assert server.stop() == 0
+    log = server.proc.stderr.read().splitlines()
+    events = [line.split(" ", 1)[1] for line in log]
+    assert all(LOG_LINE.fullmatch(line) for line in log), log
+    assert events.count("connection from 127.0.0.1") == 3
+    for why in ("QUIT", "EOF", "idle"):
+        assert f"closed (127.0.0.1): {why}" in events, events
+    assert "busy: turned away 127.0.0.1" in events
+    assert "Traceback" not in "".join(log)
+
+
+def test_quiet_logs_nothing_and_limits_can_be_set_or_turned_off():
+    args = ["echo", "--quiet", "--max-line", "64", "--idle-timeout", "off"]
+    with ServeProcess(*args) as server:
+        with socket.create_connection((server.host, server.port), timeout=5) as sock:
+            sock.sendall(b"x")
+            assert sock.recv(1) == b"x"
+        assert server.stop() == 0
+    assert server.proc.stderr.read() == ""
 
 
 def test_ipv6_address_is_bracketed():
@@ -107,6 +150,7 @@ def test_a_taken_port_is_a_clear_message():
         result = run_labkit("serve", "echo", "--port", str(port))
     assert result.returncode == 1
     assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
+    assert "--port 0 picks a free one" in result.stderr  # the command line's words
     assert "Traceback" not in result.stderr
 
 
@@ -136,7 +180,7 @@ def test_telnet_to_nothing_fails_clearly():
 
 
 def test_a_wide_bind_warns_in_one_line():
-    with ServeProcess("echo", "--host", "0.0.0.0") as server:
+    with ServeProcess("echo", "--host", "0.0.0.0", "--quiet") as server:
         assert re.fullmatch(r"listening on 0\.0\.0\.0:\d+", server.first_line)
         server.stop()
         warning = server.proc.stderr.read()

@@ -75,6 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     serving.add_argument("--port", type=_port, default=0, help="default: any free port")
     serving.add_argument("--seed", type=int, help="deal the same cards every time")
     serving.add_argument(
+        "--quiet",
+        action="store_true",
+        help="log nothing; by default each connection, close (and why) and fault "
+        "is a line on standard error",
+    )
+    serving.add_argument(
         "--max-connections",
         type=_positive(int),
         default=DEFAULT_LIMITS.max_connections,

@@ -10,6 +10,7 @@ import threading
 from ..addresses import format_address, wide_bind_warning
 from ..limits import Limits
 from ..servers import REGISTRY, make_server
+from ..transports import PortInUseError
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -32,11 +33,21 @@ def serve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"python -m labkit: error: {exc}", file=sys.stderr)
         return 2
+    if not args.quiet:
+        server.log_to = lambda line: print(line, file=sys.stderr, flush=True)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     try:
         server.start()
+    except PortInUseError:
+        print(
+            f"python -m labkit: error: port {args.port} on {args.host} is already in "
+            "use by another program. Use another --port (--port 0 picks a free one), "
+            f"or stop the program that holds it (`ss -ltnp 'sport = :{args.port}'`)",
+            file=sys.stderr,
+        )
+        return 1
     except OSError as exc:
         print(f"python -m labkit: error: {exc.strerror or exc}", file=sys.stderr)
         return 1

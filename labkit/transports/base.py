@@ -27,6 +27,7 @@ import threading
 import time
 import traceback
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..addresses import DEFAULT_HOST, format_address
@@ -121,6 +122,9 @@ class Server:
         self.stats = Stats()
         self._requested = (host, port)
         self._log: deque[str] = deque(maxlen=500)
+        # Also hands each log line to this, from the server's threads: the
+        # command line prints them for the person running the server.
+        self.log_to: Callable[[str], None] | None = None
         self._errors: deque[ServerError] = deque(maxlen=100)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -296,7 +300,10 @@ class Server:
                 self._threads.discard(threading.current_thread())
 
     def record(self, event: str) -> None:
-        self._log.append(f"{time.strftime('%H:%M:%S')} {event}")
+        line = f"{time.strftime('%H:%M:%S')} {event}"
+        self._log.append(line)
+        if self.log_to is not None:
+            self.log_to(line)
 
     def record_error(self, where: str, message: str) -> None:
         trace = traceback.format_exc() if sys.exc_info()[0] else ""
