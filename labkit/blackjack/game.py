@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 RANKS = ("A", "2", "3", "4", "5", "6", "7", "8", "9", "10", "J", "Q", "K")
 SUITS = ("C", "D", "H", "S")
@@ -38,15 +39,14 @@ class Card:
         """``"10H"`` -> Card("10", "H"); ValueError for anything else."""
         return cls(text[:-1], text[-1:])
 
-    @property
+    # Cached: every round sums the same 52 cards (benchmarks/blackjack_round.py).
+    @cached_property
     def points(self) -> int:
         """An ace counts 1 here; :func:`hand_total` decides when it is 11."""
         if self.rank == "A":
             return 1
         return 10 if self.rank in ("J", "Q", "K") else int(self.rank)
 
-
-_POINTS = {rank: Card(rank, "S").points for rank in RANKS}
 
 FULL_DECK: tuple[Card, ...] = tuple(
     Card(rank, suit) for suit in SUITS for rank in RANKS
@@ -58,10 +58,9 @@ def hand_total(cards: Iterable[Card]) -> int:
 
     Two aces at 11 would be 22, so at most one ace ever counts 11.
     """
-    # A dict by rank, not Card.points: this runs several times a round.
     total, ace = 0, False
     for card in cards:
-        total += _POINTS[card.rank]
+        total += card.points
         ace = ace or card.rank == "A"
     return total + 10 if ace and total + 10 <= BLACKJACK else total
 
