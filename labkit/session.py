@@ -98,8 +98,9 @@ class Session:
 
     def mark_active(self) -> None:
         """The peer showed activity: the idle deadline starts again."""
-        if self.limits.idle_timeout is not None:
-            self.deadline = self.clock() + self.limits.idle_timeout
+        idle = self.limits.idle_timeout
+        if idle is not None:
+            self.deadline = self.clock() + idle
 
     def send_bytes(self, data: bytes) -> None:
         """Output for the peer, sent after the current step."""

@@ -73,24 +73,39 @@ class SocketChannel:
         self.open = True  # until the engine closes or aborts it
         self.finished = False  # the socket is being closed: flush no more
         self.pending = bytearray()  # written, not yet taken by the kernel
+        # Writes come from the connection's own thread, from pushers in other
+        # threads and from the flusher: one at a time, each one whole.
+        self.lock = threading.Lock()
         self.reading = threading.Event()  # cleared while the peer does not read
         self.reading.set()
         self.drained = threading.Event()
         self.drained.set()
 
-    # -- the engine's calls, under its connection lock ------------------------
+    # -- the engine's calls ----------------------------------------------------
 
     def write(self, data: bytes) -> None:
-        if not self.pending:
+        lock = self.lock
+        lock.acquire()  # not `with`, which costs twice as much, on every request
+        try:
+            if self.pending or self.finished:
+                self._hold(data)  # behind what already waits
+                return
             try:
                 sent = self.sock.send(data, SEND_FLAGS)
             except BlockingIOError:
                 sent = 0
             except OSError:  # reset: the thread's recv sees it too
                 return
-            if sent == len(data):
-                return
-            data = data[sent:]
+            if sent < len(data):
+                self._hold(data[sent:])
+        finally:
+            lock.release()
+
+    def _hold(self, data: bytes) -> None:
+        """Keep what the peer cannot take yet, for the flusher to send."""
+        if self.finished:
+            return
+        if not self.pending:
             self.drained.clear()
             self.flusher.watch(self)
         self.pending += data
@@ -120,7 +135,7 @@ class SocketChannel:
         return RECEIVE_TIMEOUT
 
     def call_soon(self, callback, *args) -> None:
-        callback(*args)  # the engine's write takes the connection's lock
+        callback(*args)  # write() takes the channel's lock
 
     def refuse(self, reply: bytes) -> None:
         turn_away(self.sock, reply)
@@ -128,7 +143,9 @@ class SocketChannel:
     # -- for the flusher ------------------------------------------------------
 
     def flush(self) -> bool:
-        """Send what the peer takes now; True once nothing is left to send."""
+        """Send what the peer takes now; True once nothing is left to send.
+
+        Called with ``lock`` held."""
         if self.finished or not self.pending:
             return True
         try:
@@ -204,7 +221,7 @@ class Flusher:
                         waiting.update(dict.fromkeys(self._new))
                         self._new.clear()
                     for channel in list(waiting):
-                        with channel.connection.lock:
+                        with channel.lock:
                             done = channel.flush()
                         if done:
                             del waiting[channel]
@@ -232,7 +249,7 @@ def finish(channel: SocketChannel, idle_timeout: float | None) -> None:
     """
     sock = channel.sock
     channel.drained.wait(idle_timeout)
-    with channel.connection.lock:
+    with channel.lock:
         channel.finished = True
     try:
         sock.shutdown(socket.SHUT_WR)

@@ -75,9 +75,7 @@ class Connection:
         self.held = 0  # bytes written since the pause
         self.timer: Any = None
         self.pushed: list[bytes] = []  # pushed, waiting for the channel
-        # Writes come from this connection's own steps and from pushers in
-        # other threads; the lock keeps each write and its bookkeeping whole.
-        self.lock = threading.Lock()
+        self._pushed_lock = threading.Lock()  # pushers come from any thread
         session.deliver = self.push
         channel.connection = self
 
@@ -137,31 +135,32 @@ class Connection:
         Pushes that come faster than the channel takes them are joined into
         one write, so a busy table costs its event loop one call a connection.
         """
-        with self.lock:
-            if self.closed:
-                return
+        if self.closed:
+            return
+        with self._pushed_lock:
             self.pushed.append(data)
             if len(self.pushed) > 1:
                 return  # a write of what is pushed is already on its way
         self.channel.call_soon(self._write_pushed)
 
     def _write_pushed(self) -> None:
-        with self.lock:
+        with self._pushed_lock:
             data = b"".join(self.pushed)
             self.pushed.clear()
         self.write(data)
 
     def write(self, data: bytes) -> None:
-        self.lock.acquire()  # not `with`, which costs twice as much per request
-        try:
-            if self.closed:
-                return
-            if self.paused and self._over_bound(len(data)):
-                self._drop(f"{self.held} bytes wait for a client that does not read")
-                return
-            self.channel.write(data)
-        finally:
-            self.lock.release()
+        """Hand ``data`` to the channel, unless the peer is past its bound.
+
+        From the connection's own thread, or from a push: the channel
+        (``call_soon``) makes it safe, each transport in its own way.
+        """
+        if self.closed:
+            return
+        if self.paused and self._over_bound(len(data)):
+            self.drop(f"{self.held} bytes wait for a client that does not read")
+            return
+        self.channel.write(data)
 
     def _over_bound(self, size: int) -> bool:
         """Count bytes written while the peer does not read; True past the bound."""
@@ -170,8 +169,10 @@ class Connection:
 
     def drop(self, why: str) -> None:
         """Close now, without sending what waits, and log why."""
-        with self.lock:
-            self._drop(why)
+        if not self.closed:
+            self.closed = True
+            self.session.close(f"dropped: {why}")
+            self.channel.abort()
 
     # -- the policy ---------------------------------------------------------
 
@@ -207,13 +208,6 @@ class Connection:
 
     def _close(self) -> None:
         """Close once what was written is sent."""
-        with self.lock:
-            if not self.closed:
-                self.closed = True
-                self.channel.close()
-
-    def _drop(self, why: str) -> None:
         if not self.closed:
             self.closed = True
-            self.session.close(f"dropped: {why}")
-            self.channel.abort()
+            self.channel.close()
