@@ -46,7 +46,7 @@ def drive(connection: Connection, sock: socket.socket) -> None:
     receive = receiver(sock, session.clock, session.limits.idle_timeout).recv
     connection.start()
     while channel.open:
-        if not channel.reading.is_set():  # backpressure: the peer does not read
+        if connection.paused:  # backpressure: the peer does not read
             deadline = session.deadline
             timeout = None if deadline is None else deadline - session.clock()
             if not channel.reading.wait(timeout):

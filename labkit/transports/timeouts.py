@@ -55,22 +55,25 @@ class KernelReceiver(Receiver):
         self.clock = clock
         self.idle = idle
         self.timeout = idle  # the receive timeout in force
+        self.shortened = False  # ... is below the idle limit
         self.deadline: float | None = None  # the deadline at the last receive
         sock.setblocking(True)
         if idle is not None:
             self._set_timeout(idle)
 
     def recv(self, deadline: float | None) -> bytes | None:
-        if deadline != self.deadline:
+        if deadline != self.deadline:  # activity: a whole idle limit ahead
             self.deadline = deadline
-            if self.timeout != self.idle and self.idle is not None:
+            if self.shortened:
                 self._set_timeout(self.idle)
+                self.shortened = False
         elif deadline is not None:
             timeout = deadline - self.clock()
             if timeout <= 0:
                 return None
             if not timeout <= self.timeout <= timeout + self.idle / 100:
                 self._set_timeout(timeout)
+                self.shortened = True
         try:
             return self.sock.recv(RECV_SIZE)
         except (BlockingIOError, TimeoutError):  # SO_RCVTIMEO ran out
