@@ -169,10 +169,6 @@ class Round:
     def dealt(self) -> bool:
         return bool(self.player)
 
-    @property
-    def hole_card(self) -> Card | None:
-        return self.dealer[1] if len(self.dealer) > 1 else None
-
     def deal(self) -> list[RoundEvent]:
         if self.dealt:
             raise NotNow("this round is already dealt")
