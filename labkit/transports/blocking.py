@@ -28,6 +28,7 @@ import time
 from .base import Server
 from .connection import Connection
 from .timeouts import RECV_SIZE, receiver
+from .waker import Waker
 
 LINGER = 0.5  # seconds to wait for the peer's FIN before closing (see finish)
 HIGH_WATER = 64 * 1024  # bytes waiting to be sent that pause reading
@@ -186,35 +187,27 @@ class Flusher:
         self.server = server
         self._lock = threading.Lock()
         self._new: list[SocketChannel] = []
-        self._wake_reader: socket.socket | None = None
-        self._wake_writer: socket.socket | None = None
+        self.waker: Waker | None = None  # made with the thread
 
     def watch(self, channel: SocketChannel) -> None:
         """Send ``channel.pending`` as the peer takes it; from any thread."""
         with self._lock:
             self._new.append(channel)
-            if self._wake_writer is None:
-                self._wake_reader, self._wake_writer = socket.socketpair()
-                self._wake_writer.setblocking(False)
+            if self.waker is None:
+                self.waker = Waker()
                 self.server.start_thread(self._run, "flusher")
-            self.wake()
-
-    def wake(self) -> None:
-        try:
-            self._wake_writer.send(b"x")
-        except OSError:
-            pass  # a wake-up is already waiting, or the flusher has ended
+            self.waker.wake()
 
     def _run(self) -> None:
         waiting: dict[SocketChannel, None] = {}  # in the order they came
         registered: dict[SocketChannel, bool] = {}
         with selectors.DefaultSelector() as selector:
-            selector.register(self._wake_reader, selectors.EVENT_READ)
+            selector.register(self.waker.reader, selectors.EVENT_READ)
             try:
                 while not self.server.stopping:
                     for key, _ in selector.select():
                         if key.data is None:
-                            self._wake_reader.recv(4096)
+                            self.waker.clear()
                         else:
                             waiting[key.data] = None
                     with self._lock:
@@ -234,8 +227,7 @@ class Flusher:
                             registered[channel] = True
             finally:
                 with self._lock:
-                    self._wake_reader.close()
-                    self._wake_writer.close()
+                    self.waker.close()
 
 
 def finish(channel: SocketChannel, idle_timeout: float | None) -> None:
@@ -307,8 +299,8 @@ class BlockingServer(Server):
 
     def _stop_serving(self) -> None:
         shut_down_all(self)
-        if self.flusher._wake_writer is not None:
-            self.flusher.wake()
+        if self.flusher.waker is not None:
+            self.flusher.waker.wake()
 
     def accept(self, sock: socket.socket, peer: str) -> Connection | None:
         """Admit a new socket, or turn it away; the engine decides."""
@@ -322,17 +314,14 @@ class AcceptLoopServer(BlockingServer):
         super()._start_serving()
         # Everything the loop needs is made here, before start() returns, so
         # that a server counts all its descriptors once it has started.
-        self._wake_reader, self._wake_writer = socket.socketpair()
+        self._waker = Waker()
         self._selector = selectors.DefaultSelector()
         self._selector.register(self._listener, selectors.EVENT_READ)
-        self._selector.register(self._wake_reader, selectors.EVENT_READ)
+        self._selector.register(self._waker.reader, selectors.EVENT_READ)
         self.start_thread(self._accept_loop, "accept")
 
     def _stop_serving(self) -> None:
-        try:
-            self._wake_writer.send(b"x")
-        except OSError:
-            pass  # the accept loop has already ended
+        self._waker.wake()
         super()._stop_serving()
 
     def handle(self, connection: Connection) -> None:
@@ -349,8 +338,7 @@ class AcceptLoopServer(BlockingServer):
                         self._accept_one(listener)
             finally:
                 listener.close()
-                self._wake_reader.close()
-                self._wake_writer.close()
+                self._waker.close()
 
     def _accept_one(self, listener: socket.socket) -> None:
         try:

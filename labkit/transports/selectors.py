@@ -28,6 +28,7 @@ from .base import Server
 from .blocking import turn_away
 from .connection import Connection
 from .timeouts import RECV_SIZE
+from .waker import Waker
 
 HIGH_WATER = 64 * 1024
 _READ, _WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
@@ -89,24 +90,17 @@ class SelectorsServer(Server):
     transport = "selectors"
 
     def _start_serving(self) -> None:
-        self._wake_reader, self._wake_writer = socket.socketpair()
-        self._wake_writer.setblocking(False)
+        self._waker = Waker()
         self._selector = selectors.DefaultSelector()
         self._selector.register(self._listener, _READ)
-        self._selector.register(self._wake_reader, _READ)
+        self._selector.register(self._waker.reader, _READ)
         self._timers: list[tuple[float, int, _Timer]] = []  # a heap
         self._order = itertools.count()
         self._calls: deque = deque()  # from other threads
         self._loop_thread = self.start_thread(self._loop, "loop")
 
     def _stop_serving(self) -> None:
-        self._wake()
-
-    def _wake(self) -> None:
-        try:
-            self._wake_writer.send(b"x")
-        except OSError:
-            pass  # a wake-up is already waiting, or the loop has ended
+        self._waker.wake()
 
     # -- what channels ask of the loop ---------------------------------------
 
@@ -120,7 +114,7 @@ class SelectorsServer(Server):
             callback(*args)
         else:
             self._calls.append((callback, args))
-            self._wake()
+            self._waker.wake()
 
     def send(self, channel: SocketChannel) -> None:
         """Send what the peer takes now; close once all is sent, if asked."""
@@ -187,8 +181,8 @@ class SelectorsServer(Server):
                 for key, events in selector.select(self._until_next_timer()):
                     if key.fileobj is listener:
                         self._accept(listener)
-                    elif key.fileobj is self._wake_reader:
-                        self._wake_reader.recv(4096)
+                    elif key.fileobj is self._waker.reader:
+                        self._waker.clear()
                     else:
                         self._ready(key.data, events)
                 self._run_calls()
@@ -201,8 +195,7 @@ class SelectorsServer(Server):
                 self.close(connection.channel, graceful=False)
             selector.close()
             listener.close()
-            self._wake_reader.close()
-            self._wake_writer.close()
+            self._waker.close()
 
     def _until_next_timer(self) -> float | None:
         while self._timers and self._timers[0][2].cancelled:
