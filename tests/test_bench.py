@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import math
+import select
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +18,8 @@ import pytest
 
 from labkit.bench import Plan, run_bench, table
 from labkit.bench.command import plan_from
-from labkit.bench.runner import runs_in_order
+from labkit.bench.push import PushError, receive_one_line_each
+from labkit.bench.runner import push_runs_in_order, runs_in_order
 from labkit.cli import build_parser
 
 pytestmark = pytest.mark.skipif(
@@ -68,6 +71,54 @@ def test_a_tiny_run_answers_every_request_and_gives_sane_json() -> None:
     assert "asyncio" in table(results)
 
 
+@pytest.mark.timeout(90)
+def test_a_push_reaches_every_idle_connection_within_a_second() -> None:
+    plan = Plan(
+        servers=("threaded", "asyncio"),
+        workloads=("push",),
+        loads={"push": (10,)},
+        pushes=5,
+        push_warmup=1,
+    )
+    results = json.loads(json.dumps(run_bench(plan)))  # survives JSON as it is
+
+    assert results["rows"] == [] and results["turns"] == []
+    runs = {run["transport"]: run for run in results["push"]}
+    assert set(runs) == {"threaded", "asyncio"}
+    for run in runs.values():
+        assert "error" not in run, run["error"]
+        assert run["connections"] == 10 and run["pushes"] == 5, run
+        assert run["lines"] == 10 * (1 + 5), run  # every connection, every push
+        for figure in ("p50_ms", "p99_ms", "p50_last_ms", "p99_last_ms"):
+            assert 0 < run[figure] < 1000, (figure, run)
+        assert run["p50_ms"] <= run["p99_ms"] <= run["p99_last_ms"], run
+        assert run["server_exit_status"] == 0, run  # stopped by closing its input
+    assert "threaded" in table(results) and "last p99" in table(results)
+
+
+@pytest.mark.timeout(30)
+def test_a_connection_without_its_pushed_line_fails_the_run() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        clients = [socket.create_connection(listener.getsockname()) for _ in range(3)]
+        served = [listener.accept()[0] for _ in clients]
+        poller = select.epoll()
+        try:
+            by_fd = {client.fileno(): client for client in clients}
+            for fd in by_fd:
+                poller.register(fd, select.EPOLLIN)
+            for sock in served[:2]:
+                sock.sendall(b"PUSH 1\n")
+            with pytest.raises(PushError, match="1 of 3 connections"):
+                receive_one_line_each(poller, by_fd, timeout=0.3)
+            served[2].sendall(b"PUSH 1\nPUSH 2\n")
+            with pytest.raises(PushError, match="more than one line"):
+                receive_one_line_each(poller, {clients[2].fileno(): clients[2]}, 2)
+        finally:
+            poller.close()
+            for sock in clients + served:
+                sock.close()
+
+
 def test_iterative_is_skipped_with_a_reason_beyond_one_connection() -> None:
     plan = Plan(servers=("iterative",), loads={"echo": (1, 10), "blackjack": ()})
     order, skipped = runs_in_order(plan)
@@ -102,12 +153,30 @@ def test_quick_and_only_make_a_plan_of_seconds() -> None:
     assert plan.loads["echo"] == (2,) and plan.repeats == 1
 
 
+def test_only_push_measures_push_alone_and_never_on_iterative() -> None:
+    plan = plan_from(build_parser().parse_args(["bench", "--quick", "--only", "push"]))
+    assert plan.workloads == ("push",) and plan.loads["push"] == (10,)
+    assert runs_in_order(plan) == ([], [])  # no load-client run
+    order, skipped = push_runs_in_order(plan)
+    assert [name for _, name in order] == [
+        "threaded",
+        "socketserver",
+        "selectors",
+        "asyncio",
+        "twisted",
+    ]
+    assert [(s["server"], s["workload"]) for s in skipped] == [("iterative", "push")]
+    args = build_parser().parse_args(["bench", "--only", "threaded,push"])
+    order, _ = push_runs_in_order(plan_from(args))
+    assert order == [(10, "threaded"), (100, "threaded"), (1000, "threaded")]
+
+
 @pytest.mark.timeout(60)
 def test_the_command_line_starts_without_the_benchmark_s_heavy_imports() -> None:
     # Every `python -m labkit` builds the bench parser: it must not pay for
     # matplotlib, Twisted, the runner or the load client.
     heavy = ("matplotlib", "numpy", "psutil", "twisted", "labkit.bench.runner")
-    heavy += ("labkit.bench.load",)
+    heavy += ("labkit.bench.load", "labkit.bench.push")
     code = (
         "import labkit.cli, sys; "
         f"print(sorted(m for m in sys.modules if m.startswith({heavy!r})))"

@@ -7,6 +7,8 @@
   :mod:`.baselines`);
 - :mod:`.load`: the load client, a process of its own: closed-loop echo
   (1 KiB requests) or Blackjack rounds over one epoll loop;
+- :mod:`.push`: the latency of lines a server pushes to idle connections,
+  its own server process and a client in the calling one;
 - :mod:`.procfs`: the server's CPU time and memory, read from ``/proc``;
 - :mod:`.runner`: the plan (servers alternated, medians of repeats);
 - :mod:`.report`: the table and the chart;

@@ -4,11 +4,14 @@
                            [--only NAME ...] [--connections N ...]
                            [--players N ...] [--out DIR]
 
+Workloads: ``echo`` and ``blackjack`` (closed-loop load) and ``push``
+(the latency of a line pushed to 10, 100 and 1,000 idle connections).
 Prints one line per run as it ends, then the table of medians; writes the
-results as JSON and a PNG chart to ``DIR`` (``benchmarks/results`` under the
-current directory unless told). Exit status 1 if any request went unanswered
-or any run failed. Not a test: figures vary with the machine and with
-whatever else it is doing.
+results as JSON and a PNG chart of the load to ``DIR``
+(``benchmarks/results`` under the current directory unless told). Exit
+status 1 if any request went unanswered, any pushed line was lost or any
+run failed. Not a test: figures vary with the machine and with whatever
+else it is doing.
 
 Every ``python -m labkit`` imports this module to build its parser, so it
 imports only what the arguments need; the runner, the load client and
@@ -44,12 +47,14 @@ def _names(text: str) -> list[str]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Closed-loop echo and Blackjack load on every labkit transport and on "
-        "bare servers written without labkit; JSON and a PNG chart."
+        "bare servers written without labkit, and the latency of lines pushed "
+        "to idle connections; JSON and a PNG chart."
     )
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="seconds, not minutes: 10 connections and 10 players, 1 repeat",
+        help="seconds, not minutes: 10 connections and 10 players, 1 repeat, "
+        "a few pushes",
     )
     parser.add_argument("--duration", type=float, help="seconds measured per run")
     parser.add_argument("--warmup", type=float, help="seconds of load before that")
@@ -80,7 +85,8 @@ def plan_from(args: argparse.Namespace) -> Plan:
     plan = Plan()
     if args.quick:
         plan.duration, plan.warmup, plan.repeats = 1.0, 0.25, 1
-        plan.loads = {"echo": (10,), "blackjack": (10,)}
+        plan.loads = {"echo": (10,), "blackjack": (10,), "push": (10,)}
+        plan.pushes, plan.push_warmup = 5, 2
     only = args.only or []
     if servers := [name for name in only if name in SERVERS]:
         plan.servers = tuple(servers)
@@ -107,6 +113,7 @@ def main(args: argparse.Namespace) -> int:
     print(
         f"labkit bench: {', '.join(plan.servers)}; {', '.join(plan.workloads)}; "
         f"{plan.duration:g} s x {plan.repeats}; "
+        f"{plan.push_warmup} + {plan.pushes} pushes; "
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs",
         flush=True,
     )
@@ -114,12 +121,13 @@ def main(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1) + "\n")
     chart = out.with_suffix(".png")
-    report.chart(results, chart)
+    drawn = report.chart(results, chart) is not None  # push alone: no chart
     meta, others = results["meta"], results["meta"]["others_running"]
     print()
     print(report.table(results))
     print(
-        f"\nwrote {out} and {chart} in {meta['seconds']:.0f} s; other tasks "
+        f"\nwrote {out}{f' and {chart}' if drawn else ''} in "
+        f"{meta['seconds']:.0f} s; other tasks "
         f"running between runs: median {others['median']}, most {others['max']} "
         f"(0 is a quiet machine)"
     )
@@ -130,4 +138,5 @@ def main(args: argparse.Namespace) -> int:
         and run["against_figures"]["answered_all"]
         for run in results["turns"]
     )
+    ok &= all("error" not in run for run in results["push"])
     return 0 if ok else 1

@@ -47,8 +47,22 @@ def table(results: dict) -> str:
 
     srv CPU and cli CPU are the shares of a core the server and the client
     used: a server near 100% was the limit, as it should be; a client near
-    100% means the row measures the client.
+    100% means the row measures the client. Push latency follows, in a
+    table of its own.
     """
+    lines = _load_table(results) if results["rows"] else []
+    if results.get("push"):  # results stored before push was measured: none
+        lines += [""] if lines else []
+        lines += _push_table(results["push"])
+    for skip in results["skipped"]:
+        lines.append(
+            f"skipped: {skip['server']} at {skip['connections']} "
+            f"({skip['workload']}): {skip['reason']}"
+        )
+    return "\n".join(lines)
+
+
+def _load_table(results: dict) -> list[str]:
     ratio = {
         (r["workload"], r["connections"], r["server"]): r["ratio"]
         for r in results["ratios"]
@@ -69,16 +83,36 @@ def table(results: dict) -> str:
             f"{_number(ratio.get(key), 2):>7} {_share(row.get('server_cpu_share')):>7} "
             f"{_share(row.get('client_cpu_share')):>7} {ok:>6}"
         )
-    for skip in results["skipped"]:
+    return lines
+
+
+def _push_table(runs: list[dict]) -> list[str]:
+    """Push latency: every receipt, and the last of each push (ms)."""
+    lines = [
+        "push: ms from session.push on the server to the line's receipt; "
+        "'last': the last connection's, per push",
+        f"{'transport':13} {'conns':>5} {'p50':>7} {'p99':>7} {'last p50':>8} "
+        f"{'last p99':>8} {'pushes':>6}",
+    ]
+    for run in runs:
+        where = f"{run['transport']:13} {run['connections']:>5}"
+        if "error" in run:
+            lines.append(f"{where} FAILED: {run['error']}")
+            continue
         lines.append(
-            f"skipped: {skip['server']} at {skip['connections']} "
-            f"({skip['workload']}): {skip['reason']}"
+            f"{where} {run['p50_ms']:7.2f} {run['p99_ms']:7.2f} "
+            f"{run['p50_last_ms']:8.2f} {run['p99_last_ms']:8.2f} {run['pushes']:>6}"
         )
-    return "\n".join(lines)
+    return lines
 
 
 def chart(results: dict, path: str | Path | None = None):
-    """Throughput and p99 latency per server and load; saved if ``path``."""
+    """Throughput and p99 latency per server and load; saved if ``path``.
+
+    None, and nothing saved, when the results hold no echo or Blackjack load.
+    """
+    if not results["rows"]:
+        return None
     import matplotlib
 
     if path is not None:

@@ -11,6 +11,9 @@ The ratio of a labkit transport to its bare counterpart is measured apart,
 by a finer method: both servers run at once and the load client serves
 them in short turns (``load.take_turns``), so that the machine's drift from
 second to second cannot pass for a difference between them.
+
+Push latency (:mod:`.push`) is measured last, once per transport and
+number of idle connections: its repeats are the pushes of one run.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 
 from .servers import SERVERS, WORKLOADS, ServerProcess, ServerSpec, missing
 
-LOADS = {"echo": (1, 10, 100), "blackjack": (10, 100, 1000)}
+LOADS = {"echo": (1, 10, 100), "blackjack": (10, 100, 1000), "push": (10, 100, 1000)}
 FIGURES = (
     "throughput",
     "p50_ms",
@@ -49,6 +52,8 @@ class Plan:
     warmup: float = 0.5  # seconds of load before measuring
     repeats: int = 5  # the ratios in turns vary by a few % from run to run
     timeout: float = 10.0  # for one answer, a start or a stop
+    pushes: int = 25  # counted per push run, after push_warmup more
+    push_warmup: int = 5
 
 
 def cores() -> tuple[int | None, int | None]:
@@ -83,6 +88,8 @@ def runs_in_order(plan: Plan) -> tuple[list[tuple[str, int, ServerSpec]], list]:
     """Every (workload, connections, server) run, alternated; and the skips."""
     order, skipped = [], []
     for workload in plan.workloads:
+        if workload == "push":
+            continue  # not the load client's: see push_runs_in_order
         for connections in plan.loads[workload]:
             for name in plan.servers:
                 spec = SERVERS[name]
@@ -107,6 +114,29 @@ def runs_in_order(plan: Plan) -> tuple[list[tuple[str, int, ServerSpec]], list]:
                     )
                 else:
                     order.append((workload, connections, spec))
+    return order, skipped
+
+
+def push_runs_in_order(plan: Plan) -> tuple[list[tuple[int, str]], list[dict]]:
+    """Every (connections, transport) push run, and the skips."""
+    order, skipped = [], []
+    if "push" not in plan.workloads:
+        return order, skipped
+    for connections in plan.loads.get("push", ()):
+        for name in plan.servers:
+            spec = SERVERS[name]
+            if "push" in spec.workloads:
+                order.append((connections, name))
+            elif spec.kind == "labkit":  # the bare servers never push: say nothing
+                skipped.append(
+                    dict(
+                        server=name,
+                        workload="push",
+                        connections=connections,
+                        reason="serves one connection at a time: none waits, "
+                        "idle, for a push",
+                    )
+                )
     return order, skipped
 
 
@@ -135,6 +165,24 @@ def run_turns(
     record = dict(server=spec.name, counterpart=bare.name)
     record |= dict(workload=workload, connections=connections)
     return record | _load(workload, connections, plan, spec, bare)
+
+
+def run_push(transport: str, connections: int, plan: Plan) -> dict:
+    """Push latency on ``transport`` with ``connections`` idle connections."""
+    from .push import measure
+
+    server_cpu, client_cpu = cores()
+    record: dict = dict(others_running=others_running())
+    figures = measure(
+        transport,
+        connections,
+        pushes=plan.pushes,
+        warmup=plan.push_warmup,
+        timeout=plan.timeout,
+        server_cpu=server_cpu,
+        client_cpu=client_cpu,
+    )
+    return figures | record
 
 
 def _load(workload: str, connections: int, plan: Plan, *specs: ServerSpec) -> dict:
@@ -261,6 +309,7 @@ def run_bench(plan: Plan, progress: Callable[[str], None] = lambda line: None) -
     """
     order, skipped = runs_in_order(plan)
     pairs = pairs_in_order(order)
+    push_order, push_skipped = push_runs_in_order(plan)
     server_cpu, client_cpu = cores()
     meta = dict(
         started=time.strftime("%Y-%m-%d %H:%M:%S"),
@@ -284,8 +333,13 @@ def run_bench(plan: Plan, progress: Callable[[str], None] = lambda line: None) -
             run["repeat"] = repeat
             turns.append(run)
             progress(describe_turns(run))
+    pushed = []
+    for connections, name in push_order:
+        run = run_push(name, connections, plan)
+        pushed.append(run)
+        progress(describe_push(run))
     meta["loadavg_after"] = os.getloadavg()
-    others = [run["others_running"] for run in runs + turns]
+    others = [run["others_running"] for run in runs + turns + pushed]
     meta["others_running"] = dict(
         median=median(others) if others else None,
         max=max(others, default=None),
@@ -296,7 +350,8 @@ def run_bench(plan: Plan, progress: Callable[[str], None] = lambda line: None) -
         meta=meta,
         rows=rows,
         ratios=ratios(turns),
-        skipped=skipped,
+        push=pushed,
+        skipped=skipped + push_skipped,
         runs=runs,
         turns=turns,
     )
@@ -324,4 +379,17 @@ def describe_turns(run: dict) -> str:
         f"{where} {run['ratio']:5.2f} x {run['counterpart']} in turns: "
         f"{mine['throughput']:.0f}/s vs {theirs['throughput']:.0f}/s, server CPU "
         f"{mine['cpu_us_per_op']:.1f} vs {theirs['cpu_us_per_op']:.1f} us/op"
+    )
+
+
+def describe_push(run: dict) -> str:
+    """One line about one push run, for progress output."""
+    where = f"{'push':9} {run['connections']:>5} {run['transport']:17}"
+    if "error" in run:
+        return f"{where} FAILED: {run['error']}"
+    return (
+        f"{where} p50 {run['p50_ms']:6.2f} ms  p99 {run['p99_ms']:6.2f} ms  "
+        f"last receipt p50 {run['p50_last_ms']:6.2f} ms  "
+        f"p99 {run['p99_last_ms']:6.2f} ms  ({run['pushes']} pushes)  "
+        f"others {run['others_running']}"
     )

@@ -10,6 +10,7 @@ a user would write them without labkit, and run by their path.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import shutil
@@ -26,7 +27,9 @@ START_TIMEOUT = 20.0  # Twisted on a busy machine takes a few seconds to import
 STOP_TIMEOUT = 10.0
 SERVE = ("serve", "{service}", "--max-connections", "5000")  # 1,000 players fit
 BASELINES = Path(__file__).resolve().parent / "baselines"
-WORKLOADS = ("echo", "blackjack")  # what the load client can send
+# The load client sends echo and blackjack; push (lines a server sends to
+# idle connections unasked) is measured by :mod:`.push`.
+WORKLOADS = ("echo", "blackjack", "push")
 
 
 @dataclass(frozen=True)
@@ -40,12 +43,17 @@ class ServerSpec:
     max_connections: int | None = None  # serves no more at once, or None
 
 
-def _labkit(transport: str, counterpart: str | None, **extra) -> ServerSpec:
+def _labkit(
+    transport: str,
+    counterpart: str | None,
+    workloads: tuple[str, ...] = WORKLOADS,
+    **extra,
+) -> ServerSpec:
     return ServerSpec(
         name=transport,
         command=(sys.executable, "-m", "labkit", *SERVE, "--transport", transport),
         kind="labkit",
-        workloads=("echo", "blackjack"),
+        workloads=workloads,
         counterpart=counterpart,
         **extra,
     )
@@ -68,8 +76,9 @@ SERVERS: dict[str, ServerSpec] = {
     for spec in (
         _labkit("threaded", "bare-socketserver"),
         # One client at a time: with more connections the others wait for
-        # the first to close, which a closed-loop client never does.
-        _labkit("iterative", None, max_connections=1),
+        # the first to close, which a closed-loop client never does; and no
+        # idle connections to push to.
+        _labkit("iterative", None, ("echo", "blackjack"), max_connections=1),
         _labkit("socketserver", "bare-socketserver"),
         _labkit("selectors", "bare-asyncio"),
         _labkit("asyncio", "bare-asyncio"),
@@ -93,13 +102,22 @@ def missing(spec: ServerSpec) -> str | None:
 class ServerProcess:
     """A running server; ``stop()`` (or the context manager) always ends it."""
 
-    def __init__(self, spec: ServerSpec, service: str, cpu: int | None = None) -> None:
+    def __init__(
+        self,
+        spec: ServerSpec,
+        service: str,
+        cpu: int | None = None,
+        *,
+        stdin_pipe: bool = False,
+    ) -> None:
+        """Start ``spec``; ``stdin_pipe`` gives it a pipe to be told things on."""
         self.spec = spec
         command = [part.format(service=service) for part in spec.command]
         # A file, not a pipe: a server that writes much there never blocks.
         self.stderr = tempfile.TemporaryFile("w+")
         self.proc = subprocess.Popen(
             command,
+            stdin=subprocess.PIPE if stdin_pipe else None,
             stdout=subprocess.PIPE,
             stderr=self.stderr,
             text=True,
@@ -146,8 +164,10 @@ class ServerProcess:
                 break
             except subprocess.TimeoutExpired:
                 continue
-        self.proc.stdout.close()
-        self.stderr.close()
+        for stream in (self.proc.stdin, self.proc.stdout, self.stderr):
+            if stream is not None and not stream.closed:
+                with contextlib.suppress(BrokenPipeError):  # stdin: the pipe
+                    stream.close()
         return status
 
     def __enter__(self) -> ServerProcess:
