@@ -44,6 +44,7 @@ class _SessionProtocol(asyncio.BufferedProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:
         self.transport = transport
         self.peer = transport.get_extra_info("peername")[0]
+        self.write = transport.write  # the engine's writes go straight there
         if self.server.connect(self):
             transport.set_write_buffer_limits(high=HIGH_WATER)
             self.connection.start()
@@ -70,9 +71,6 @@ class _SessionProtocol(asyncio.BufferedProtocol):
             self.connection.lost("reset" if exc else "")
 
     # -- the engine's channel ---------------------------------------------------
-
-    def write(self, data: bytes) -> None:
-        self.transport.write(data)
 
     def close(self) -> None:
         self.transport.close()  # after the buffer is flushed

@@ -88,6 +88,7 @@ class _SessionProtocol(Protocol):
 
     def connectionMade(self) -> None:
         self.peer = self.transport.getPeer().host
+        self.write = self.transport.write  # the engine's writes go straight there
         if self.server.connect(self):
             self.transport.registerProducer(self, True)
             self.connection.start()
@@ -117,9 +118,6 @@ class _SessionProtocol(Protocol):
         pass
 
     # -- the engine's channel ---------------------------------------------------
-
-    def write(self, data: bytes) -> None:
-        self.transport.write(data)
 
     def close(self) -> None:
         self.transport.unregisterProducer()
