@@ -3,21 +3,23 @@
 A session never touches a socket, a thread or an event loop (it is
 "sans-IO", like h11). The connection engine (``labkit.transports.connection``)
 drives it through four calls, named as in asyncio's ``Protocol`` so that the
-shape is familiar:
+shape is familiar, each of which returns the bytes to send:
 
     session.connection_made()       the peer is connected
     session.data_received(data)     bytes arrived, in any chunking
     session.eof_received()          the peer closed its sending side
     session.deadline_passed()       the clock went past ``session.deadline``
 
-and, after every call, sends ``session.data_to_send()`` and closes the
-connection once ``session.closing`` is true and everything is sent.
+The engine sends what each call returns, and closes the connection once
+``session.closing`` is true and everything is sent. A session that answers
+in several pieces queues them (``send_line``, ``send_bytes``) and returns
+``take_output()``.
 
 Output that the peer did not ask for (another player's move at a shared
 table, a timer) is *pushed* with :meth:`Session.push`, from any thread: the
 engine delivers it at once, even while the connection's own thread waits
-in ``recv``. A session that no engine drives (in a test) keeps pushed output
-in its outbox, like any other.
+in ``recv``. A session that no engine drives (in a test) queues pushed
+output like any other.
 """
 
 from __future__ import annotations
@@ -70,26 +72,24 @@ class Session:
 
     # -- what the engine calls ------------------------------------------
 
-    def connection_made(self) -> None:
-        """The connection is open; a greeting goes here."""
+    def connection_made(self) -> bytes:
+        """The connection is open: return a greeting, if any."""
+        return self.take_output()
 
-    def data_received(self, data: bytes) -> None:
-        """Bytes arrived from the peer."""
+    def data_received(self, data: bytes) -> bytes:
+        """Bytes arrived from the peer: return the answer."""
+        return self.take_output()
 
-    def eof_received(self) -> None:
+    def eof_received(self) -> bytes:
         """The peer will send nothing more: by default, end the session."""
         self.close("EOF")
+        return self.take_output()
 
-    def deadline_passed(self) -> None:
+    def deadline_passed(self) -> bytes:
         """Called when the clock reached ``deadline``: close if still idle."""
         if self.deadline is not None and self.clock() >= self.deadline:
             self.idle_timed_out()
-
-    def data_to_send(self) -> bytes:
-        """Take everything waiting in the outbox."""
-        data = b"".join(self._outbox)
-        self._outbox.clear()
-        return data
+        return self.take_output()
 
     # -- what subclasses (and, for push, anyone) use ------------------------
 
@@ -103,8 +103,14 @@ class Session:
             self.deadline = self.clock() + idle
 
     def send_bytes(self, data: bytes) -> None:
-        """Output for the peer, sent after the current step."""
+        """Queue output for the peer, for the current step to return."""
         self._outbox.append(data)
+
+    def take_output(self) -> bytes:
+        """Everything queued, taken out of the queue."""
+        data = b"".join(self._outbox)
+        self._outbox.clear()
+        return data
 
     def push(self, data: bytes) -> None:
         """Output the peer did not ask for, sent at once; safe from any thread."""
@@ -130,13 +136,15 @@ class LineSession(Session):
         super().__init__(peer, limits, **options)
         self._framer = LineFramer(limits.max_line)
 
-    def data_received(self, data: bytes) -> None:
+    def data_received(self, data: bytes) -> bytes:
         self._handle_events(self._framer.feed(data))
+        return self.take_output()
 
-    def eof_received(self) -> None:
+    def eof_received(self) -> bytes:
         # `printf 'DEAL' | nc -N host port` sends no newline: answer it anyway.
         self._handle_events(self._framer.feed_eof())
         self.close("EOF")
+        return self.take_output()
 
     def _handle_events(self, events: list[Event]) -> None:
         for event in events:

@@ -123,9 +123,9 @@ def test_every_transport_deals_the_same_seeded_game(request, start, transport):
         received = [line for side, line in client.transcript if side == "S"]
         check_transcript(client.transcript)
     session = BlackjackSession("127.0.0.1", seed=8)
-    session.connection_made()
-    session.data_received("".join(f"{line}\r\n" for line in sent).encode())
-    assert session.data_to_send().decode().split("\r\n")[:-1] == received
+    reply = session.connection_made()
+    reply += session.data_received("".join(f"{line}\r\n" for line in sent).encode())
+    assert reply.decode().split("\r\n")[:-1] == received
     assert_clean(server)
     assert server.stop()  # before no_leaks looks
 
@@ -369,8 +369,9 @@ class Liar(LineSession):
 
     script: list[str] = []
 
-    def connection_made(self) -> None:
+    def connection_made(self) -> bytes:
         self.send_line(WELCOME)
+        return self.take_output()
 
     def handle_command(self, command: str, argument: str) -> None:
         for line in self.script:

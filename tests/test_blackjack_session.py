@@ -41,7 +41,7 @@ def new_session(
 ) -> BlackjackSession:
     limits = Limits(idle_timeout=idle_timeout)
     session = BlackjackSession("127.0.0.1", limits, seed=seed, **options)
-    session.connection_made()
+    session.send_bytes(session.connection_made())  # the greeting waits in the queue
     return session
 
 
@@ -54,10 +54,9 @@ def stacked_session(*top: str) -> BlackjackSession:
 def feed(session: BlackjackSession, data: bytes, cuts=()) -> bytes:
     """Feed ``data`` cut at ``cuts``; return everything sent, greeting included."""
     edges = [0, *sorted(set(cuts)), len(data)]
-    out = session.data_to_send()
+    out = session.take_output()
     for start, end in zip(edges, edges[1:], strict=False):
-        session.data_received(data[start:end])
-        out += session.data_to_send()
+        out += session.data_received(data[start:end])
     return out
 
 
@@ -77,7 +76,7 @@ def transcript(commands: list[str], output: bytes) -> list[tuple[str, str]]:
 
 
 def test_the_greeting():
-    assert new_session().data_to_send() == GREETING
+    assert new_session().take_output() == GREETING
 
 
 def test_the_example_of_the_protocol_byte_for_byte():
@@ -171,8 +170,7 @@ def test_quit_says_bye_closes_and_reads_nothing_more():
 def test_eof_ends_the_session_quietly():
     session = new_session()
     feed(session, b"DEAL\n")
-    session.eof_received()
-    assert session.closing and session.data_to_send() == b""
+    assert session.eof_received() == b"" and session.closing
 
 
 def test_the_idle_limit_closes_with_an_error_line():
@@ -180,16 +178,14 @@ def test_the_idle_limit_closes_with_an_error_line():
     session = new_session(idle_timeout=30, clock=lambda: now[0])
     feed(session, b"DEAL\n")
     now[0] += 29
-    session.deadline_passed()
-    assert not session.closing
+    assert session.deadline_passed() == b"" and not session.closing
     session.data_received(b"SCO")  # an unfinished line is not activity
     now[0] += 1.5
-    session.deadline_passed()
-    assert session.closing
     assert (
-        session.data_to_send()
+        session.deadline_passed()
         == b"ERROR IDLE-TIMEOUT no command for 30 seconds; closing\r\n"
     )
+    assert session.closing
 
 
 def test_the_seed_deals_the_same_on_every_session_and_none_shuffles_unpredictably():
@@ -256,11 +252,10 @@ def test_any_script_in_any_chunking_keeps_every_invariant(seed, commands, data):
 )
 def test_the_hole_card_is_never_on_the_wire_before_the_reveal(seed, commands):
     session = new_session(seed)
-    session.data_to_send()
+    session.take_output()
     before_reveal: list[str] = []  # every word sent since this round's deal
     for command in commands:
-        session.data_received(command.encode() + b"\n")
-        for line in lines(session.data_to_send()):
+        for line in lines(session.data_received(command.encode() + b"\n")):
             words = line.split()
             if line.startswith("HAND DEALER ?"):
                 before_reveal = []

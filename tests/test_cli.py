@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -70,13 +71,23 @@ def test_options_are_honoured():
             assert first.recv(1) == b""  # closed by the 0.5 s idle limit
 
 
+def read_log_until(server: ServeProcess, event: str, log: list[str]) -> None:
+    """Read the server's log lines into ``log`` until one ends with ``event``."""
+    while not (log and log[-1].endswith(event)):
+        ready, _, _ = select.select([server.proc.stderr], [], [], 5)
+        assert ready, f"no {event!r} in the log within 5 s: {log}"
+        log.append(server.proc.stderr.readline().rstrip("\n"))
+
+
 def test_the_log_says_who_came_and_why_each_left():
     args = ["blackjack", "--max-connections", "2", "--idle-timeout", "0.5"]
+    log: list[str] = []
     with ServeProcess(*args) as server:
         address = (server.host, server.port)
         with socket.create_connection(address, timeout=5) as quitter:
             quitter.sendall(b"QUIT\r\n")
             assert b"BYE" in quitter.recv(200) + quitter.recv(200)
+        read_log_until(server, "closed (127.0.0.1): QUIT", log)  # counted out
         idler = socket.create_connection(address, timeout=5)
         with socket.create_connection(address, timeout=5) as second:
             with socket.create_connection(address, timeout=5) as third:
@@ -89,7 +100,7 @@ def test_the_log_says_who_came_and_why_each_left():
             pass
         idler.close()
         assert server.stop() == 0
-    log = server.proc.stderr.read().splitlines()
+    log += server.proc.stderr.read().splitlines()
     events = [line.split(" ", 1)[1] for line in log]
     assert all(LOG_LINE.fullmatch(line) for line in log), log
     assert events.count("connection from 127.0.0.1") == 3

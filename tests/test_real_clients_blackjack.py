@@ -28,11 +28,9 @@ WELCOME = "WELCOME labkit-blackjack/1 type HELP for commands"
 def answers(seed: int, *commands: str) -> list[list[str]]:
     """The lines a server seeded with ``seed`` sends for each command in turn."""
     session = BlackjackSession("127.0.0.1", seed=seed)
-    session.connection_made()
-    replies = [session.data_to_send()]
+    replies = [session.connection_made()]
     for command in commands:
-        session.data_received(command.encode() + b"\r\n")
-        replies.append(session.data_to_send())
+        replies.append(session.data_received(command.encode() + b"\r\n"))
     return [reply.decode().split("\r\n")[:-1] for reply in replies]
 
 

@@ -27,27 +27,23 @@ def line_session(idle_timeout=10.0, clock=None) -> LineSession:
 
 
 def replies(session, data: bytes) -> list[str]:
-    session.data_received(data)
-    out = session.data_to_send()
+    out = session.data_received(data)
     assert out == b"" or out.endswith(b"\r\n")
     return out.decode("ascii").split("\r\n")[:-1]
 
 
 def test_hello_greets_the_peer_and_closes():
     session = HelloSession("192.0.2.7")
-    session.connection_made()
-    assert session.data_to_send() == b"Hello 192.0.2.7\r\n"
+    assert session.connection_made() == b"Hello 192.0.2.7\r\n"
     assert session.closing
 
 
 @given(st.binary(max_size=2000), st.integers(1, 300))
 def test_echo_returns_every_byte_in_order(data, size):
     session = EchoSession("127.0.0.1")
-    session.connection_made()
-    out = b""
+    out = session.connection_made()
     for start in range(0, len(data), size):
-        session.data_received(data[start : start + size])
-        out += session.data_to_send()
+        out += session.data_received(data[start : start + size])
     assert out == data
     assert not session.closing
 
@@ -98,13 +94,11 @@ def test_idle_limit_counts_complete_lines_only():
     assert session.deadline == 1010.0
     session.data_received(b"re\n")  # a complete line is activity
     assert session.deadline == 1019.0
-    session.data_to_send()
     clock.now = 1018.9
-    session.deadline_passed()  # early: nothing happens
-    assert session.data_to_send() == b"" and not session.closing
+    assert session.deadline_passed() == b""  # early: nothing happens
+    assert not session.closing
     clock.now = 1019.0
-    session.deadline_passed()
-    assert session.data_to_send().startswith(b"ERROR IDLE-TIMEOUT ")
+    assert session.deadline_passed().startswith(b"ERROR IDLE-TIMEOUT ")
     assert session.closing
 
 
@@ -117,17 +111,15 @@ def test_echo_idle_limit_closes_quietly():
     session = EchoSession("127.0.0.1", Limits(idle_timeout=5.0), clock=clock)
     session.connection_made()
     clock.now += 4
-    session.data_received(b"x")
+    assert session.data_received(b"x") == b"x"
     assert session.deadline == clock.now + 5
     clock.now += 5
-    session.deadline_passed()
-    assert session.data_to_send() == b"x" and session.closing
+    assert session.deadline_passed() == b"" and session.closing
 
 
 def test_eof_ends_a_session_after_answering_an_unfinished_last_line():
     session = line_session()
-    session.data_received(b"quit")  # like `printf 'quit' | nc -N host port`
-    assert session.data_to_send() == b""
-    session.eof_received()
-    assert session.data_to_send() == b"BYE see you next time\r\n"
+    # like `printf 'quit' | nc -N host port`
+    assert session.data_received(b"quit") == b""
+    assert session.eof_received() == b"BYE see you next time\r\n"
     assert session.closing

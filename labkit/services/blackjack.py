@@ -15,7 +15,7 @@ import random
 from ..blackjack.game import Game, NotNow
 from ..blackjack.protocol import VERSION, Info, Welcome, format_event
 from ..limits import DEFAULT_LIMITS, Limits
-from ..session import LineSession
+from ..session import LineSession, protocol_line
 
 HELP = (
     "Blackjack: get closer to 21 than the dealer without going over.",
@@ -51,8 +51,8 @@ class BlackjackSession(LineSession):
         rng = random.Random() if seed is None else random.Random(seed)
         self.game = Game(rng)
 
-    def connection_made(self) -> None:
-        self.send_line(format_event(self.greeting))
+    def connection_made(self) -> bytes:
+        return protocol_line(format_event(self.greeting))
 
     def handle_command(self, command: str, argument: str) -> None:
         # Words after a command are ignored: "hit me" is a HIT.

@@ -13,6 +13,6 @@ from ..session import Session
 
 
 class EchoSession(Session):
-    def data_received(self, data: bytes) -> None:
+    def data_received(self, data: bytes) -> bytes:
         self.mark_active()
-        self.send_bytes(data)
+        return data

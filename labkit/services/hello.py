@@ -8,6 +8,6 @@ from ..session import Session, protocol_line
 class HelloSession(Session):
     """Sends ``Hello <client-ip>`` and closes; reads nothing."""
 
-    def connection_made(self) -> None:
-        self.send_bytes(protocol_line(f"Hello {self.peer}"))
-        self.close()
+    def connection_made(self) -> bytes:
+        self.close()  # once the greeting is sent
+        return protocol_line(f"Hello {self.peer}")

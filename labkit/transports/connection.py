@@ -91,11 +91,11 @@ class Connection:
             return
         session = self.session
         try:
-            session.data_received(data)
+            reply = session.data_received(data)
         except Exception as exc:
             self._failed(exc)
             return
-        if reply := session.data_to_send():
+        if reply:
             if self.paused:
                 self.write(reply)
             else:
@@ -183,28 +183,24 @@ class Connection:
 
     # -- the policy ---------------------------------------------------------
 
-    def _step(self, step: Callable[..., None], *args: Any) -> None:
+    def _step(self, step: Callable[..., bytes], *args: Any) -> None:
         """One step of the session, then send, close or wait for the deadline."""
         if self.closed:
             return
         try:
-            step(*args)
+            reply = step(*args)
         except Exception as exc:
             self._failed(exc)
-        else:
-            self._after_step()
+            return
+        if reply:
+            self.write(reply)
+        self._close_or_wait()
 
     def _failed(self, exc: Exception) -> None:
         """A bug in a session: close its connection, serve the rest."""
         self.server.record_error(f"session with {self.peer}", repr(exc))
         self.session.close("the session failed")
         self._close()
-
-    def _after_step(self) -> None:
-        """Send what the step produced; close, or wait for the deadline."""
-        if data := self.session.data_to_send():
-            self.write(data)
-        self._close_or_wait()
 
     def _close_or_wait(self) -> None:
         session = self.session
