@@ -43,7 +43,7 @@ reliability: $(STAMP) ## run the fault suite and write docs/RELIABILITY.md from 
 	status=$$?; \
 	$(VENV)/bin/python tests/reliability.py $(FIGURES) docs/RELIABILITY.md && exit $$status
 
-bench: $(STAMP) ## measure every transport beside plain baselines (about 10 min; not a test)
+bench: $(STAMP) ## measure every transport beside plain baselines (about half an hour; not a test)
 	$(VENV)/bin/python -m labkit bench --out benchmarks/results
 
 clean: ## remove .venv and every cache
