@@ -118,7 +118,8 @@ class SocketChannel:
 
     def abort(self) -> None:
         self.open = False
-        self.pending.clear()
+        with self.lock:  # the flusher may be sending from pending
+            self.pending.clear()
         self.drained.set()
         self.reading.set()
         try:
