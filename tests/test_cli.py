@@ -8,7 +8,9 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 
+import pexpect
 import pytest
 from support import ServeProcess
 
@@ -196,3 +198,85 @@ def test_a_wide_bind_warns_in_one_line():
         server.stop()
         warning = server.proc.stderr.read()
     assert warning.count("\n") == 1 and "every interface" in warning
+
+
+# -- the command line in a terminal (a pseudo-terminal, as a person uses it) --
+
+FIRST_PROMPT = {"telnet": "WELCOME labkit-blackjack/1", "play": "[d]eal or [q]uit? "}
+LAST_LINE_AFTER_CTRL_D = {
+    "telnet": "Connection closed by the server.",
+    "play": "Server: see you next time",
+}
+
+
+def spawn_in_a_terminal(command: str, server: ServeProcess) -> pexpect.spawn:
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "labkit", command, server.host, str(server.port)],
+        timeout=10,
+        encoding="utf-8",
+    )
+    child.expect_exact(FIRST_PROMPT[command])
+    return child
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("command", ["telnet", "play"])
+def test_ctrl_c_ends_at_once_with_one_line_and_status_130(command):
+    with ServeProcess("blackjack") as server:
+        child = spawn_in_a_terminal(command, server)
+        pressed = time.monotonic()
+        child.sendintr()
+        child.expect(pexpect.EOF, timeout=5)
+        took = time.monotonic() - pressed
+        child.close()
+    assert child.exitstatus == 130, child.before
+    assert took < 1.0, f"{command} took {took:.2f} s to end after Ctrl-C"
+    assert "Traceback" not in child.before and "KeyboardInterrupt" not in child.before
+    assert child.before.splitlines()[-1] == "Interrupted (Ctrl+C)."
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("command", ["telnet", "play"])
+def test_ctrl_d_leaves_politely_with_status_0(command):
+    with ServeProcess("blackjack") as server:
+        child = spawn_in_a_terminal(command, server)
+        child.sendeof()
+        child.expect(pexpect.EOF, timeout=5)
+        child.close()
+    assert child.exitstatus == 0, child.before
+    assert child.before.splitlines()[-1] == LAST_LINE_AFTER_CTRL_D[command]
+
+
+@pytest.mark.parametrize("args", [[], ["serve"], ["telnet"], ["play"], ["bench"]])
+def test_help_is_plain_text(args):
+    result = run_labkit(*args, "--help")
+    assert result.returncode == 0 and result.stdout.startswith("usage: ")
+    assert "``" not in result.stdout and ":class:" not in result.stdout
+
+
+def test_a_long_typo_is_cut_in_the_error():
+    typo = "x" * 2000
+    result = run_labkit("serve", typo)
+    assert result.returncode == 2
+    assert "(2,000 characters)" in result.stderr and len(result.stderr) < 300
+
+
+def test_play_cuts_a_long_typo_and_plays_on():
+    with ServeProcess("blackjack") as server:
+        result = run_labkit(
+            "play", server.host, str(server.port), stdin="q" * 2000 + "\nscore\nq\n"
+        )
+    assert result.returncode == 0
+    unknown = [line for line in result.stdout.splitlines() if "Unknown: " in line]
+    assert len(unknown) == 1 and "(2,000 characters)" in unknown[0]
+    assert len(unknown[0]) < 200
+    assert "Score: 0 won, 0 lost, 0 pushed." in result.stdout
+
+
+def test_an_address_this_machine_lacks_is_a_clear_message():
+    result = run_labkit("serve", "echo", "--host", "192.0.2.1")  # TEST-NET-1
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "no network interface of this machine has the address 192.0.2.1" in (
+        result.stderr
+    )

@@ -11,12 +11,17 @@ One module a command; this one parses the arguments.
 
 ``serve`` prints exactly ``listening on HOST:PORT`` as its first line once the
 server accepts connections, and stops cleanly (exit status 0) on Ctrl+C or
-SIGTERM. Bad arguments get a one-line message and exit status 2.
+SIGTERM. Bad arguments get a one-line message and exit status 2. Ctrl+C
+ends ``telnet`` and ``play`` with one line and exit status 130 (the shell's
+128 + SIGINT), with no traceback. What a user typed is quoted in messages
+cut to a screen's width, so a long typo cannot flood the terminal.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
+import sys
 
 from ..addresses import DEFAULT_HOST
 from ..bench import command as bench
@@ -25,11 +30,23 @@ from ..servers import SERVICES
 from ..transports import TRANSPORTS
 
 
+def clip(typed: str, limit: int = 40) -> str:
+    """``typed`` quoted for a message, cut after ``limit`` characters."""
+    if len(typed) <= limit:
+        return repr(typed)
+    return f"{typed[:limit]!r}... ({len(typed):,} characters)"
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (plus exit status 2)."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        message = _LONG_TYPO.sub(lambda m: clip(m.group().strip("'")), message)
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+# What argparse quotes from the command line ('...') or lists bare, when long.
+_LONG_TYPO = re.compile(r"'[^']{41,}'|[^\s']{41,}")
 
 
 def _positive(kind):
@@ -37,9 +54,9 @@ def _positive(kind):
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+            raise argparse.ArgumentTypeError(f"{clip(text)} is not a number") from None
         if value <= 0:
-            raise argparse.ArgumentTypeError(f"{text!r} must be above 0")
+            raise argparse.ArgumentTypeError(f"{clip(text)} must be above 0")
         return value
 
     parse.__name__ = kind.__name__
@@ -54,12 +71,15 @@ def _idle(text: str) -> float | None:
 
 def _port(text: str) -> int:
     if not text.isdigit() or int(text) > 65535:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0 to 65535)")
+        raise argparse.ArgumentTypeError(f"{clip(text)} is not a port (0 to 65535)")
     return int(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m labkit", description=__doc__.split("\n")[0])
+    parser = _Parser(
+        prog="python -m labkit",
+        description="Serve the lab's services, talk to them, play, measure.",
+    )
     commands = parser.add_subparsers(
         dest="command", required=True, parser_class=_Parser
     )
@@ -116,6 +136,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except KeyboardInterrupt:  # serve handles SIGINT itself, once it listens
+        print("\nInterrupted (Ctrl+C).", file=sys.stderr, flush=True)
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
     # Each command's module is imported only when that command runs.
     if args.command == "serve":
         from .serve import serve

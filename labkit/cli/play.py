@@ -19,6 +19,7 @@ from ..blackjack import words
 from ..blackjack.client import BlackjackClient, ServerRefused, Table
 from ..blackjack.game import Hand, Result, Score
 from ..clients import ConnectionClosed, ProtocolError
+from . import clip
 
 COMMANDS = {
     "d": "deal", "deal": "deal",
@@ -100,7 +101,7 @@ def _loop(client: BlackjackClient, stdin: TextIO, out: TextIO, say, fancy: bool)
             continue
         command = COMMANDS.get(word)
         if command is None:
-            say(f"Unknown: {word!r}. Keys: {KEYS}.")
+            say(f"Unknown: {clip(word)}. Keys: {KEYS}.")
             continue
         if command == "quit":
             say(f"Server: {client.quit()}")

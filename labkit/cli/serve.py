@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import signal
 import sys
 import threading
@@ -49,7 +50,14 @@ def serve(args: argparse.Namespace) -> int:
         )
         return 1
     except OSError as exc:
-        print(f"python -m labkit: error: {exc.strerror or exc}", file=sys.stderr)
+        reason = exc.strerror or str(exc)
+        if exc.errno == errno.EADDRNOTAVAIL:
+            reason = (
+                f"no network interface of this machine has the address {args.host} "
+                "(127.0.0.1 is this machine alone, 0.0.0.0 every interface; "
+                "`ip -brief address` lists them)"
+            )
+        print(f"python -m labkit: error: {reason}", file=sys.stderr)
         return 1
     print(f"listening on {format_address(*server.address)}", flush=True)
     if warning := wide_bind_warning(args.host):

@@ -20,7 +20,8 @@ def telnet(host: str, port: int, *, timeout: float = 5.0) -> int:
         sock = socket.create_connection((host, port), timeout=timeout)
     except OSError as exc:
         print(
-            f"could not connect to {format_address(host, port)}: {exc}", file=sys.stderr
+            f"could not connect to {format_address(host, port)}: {exc.strerror or exc}",
+            file=sys.stderr,
         )
         return 1
     print(
