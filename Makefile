@@ -1,17 +1,24 @@
 # labkit: two commands set everything up.
-#   make lab    JupyterLab on notebooks/ (JUPYTER_PORT=8888 by default)
+#   make lab    JupyterLab on my-notebooks/ (JUPYTER_PORT=8888 by default)
 #   make test   the whole suite, as CI runs it
 # Both create .venv when it is missing and reinstall when pyproject.toml changes.
 
 PYTHON       ?= python3
 JUPYTER_PORT ?= 8888
+LAB_ARGS     ?=# more options for jupyter lab, e.g. LAB_ARGS=--ServerApp.open_browser=True
 VENV         := .venv
 STAMP        := $(VENV)/.installed-from-pyproject
+# The learner's working copies (git-ignored): the tracked notebooks stay as
+# shipped, so `git pull` never conflicts and nbval compares the originals.
+WORK         := my-notebooks
+# JupyterLab's user settings and workspaces, kept in the project (git-ignored)
+# so that no other JupyterLab of the user shares or changes them.
+LAB_STATE    := .jupyterlab
 # jupyter refuses to run as root without --allow-root (containers, CI).
 ROOT_FLAG    := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lab test reliability bench clean
+.PHONY: help setup lab reset test reliability bench clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -25,10 +32,35 @@ $(STAMP): pyproject.toml
 setup: $(STAMP) ## create .venv and install labkit with its test extras
 
 # .venv/bin first on PATH: `python -m labkit ...` in JupyterLab's terminal then
-# runs the lab's Python, not whatever python the system has.
-lab: $(STAMP) ## start JupyterLab on notebooks/ (token on, no browser opened)
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/jupyter lab notebooks/ \
-		--no-browser --port=$(JUPYTER_PORT) $(ROOT_FLAG)
+# runs the lab's Python, not whatever python the system has. Only notebooks a
+# learner has no copy of yet are copied (new ones after a git pull).
+# jupyter/overrides.json turns the news and update checks off (they need the
+# internet and pop up over the page).
+lab: $(STAMP) ## start JupyterLab on your working copies in my-notebooks/ (token on)
+	@mkdir -p $(WORK)
+	@for original in notebooks/*.ipynb; do \
+		[ -e $(WORK)/$${original##*/} ] || cp $$original $(WORK)/; \
+	done
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/jupyter lab $(WORK)/ \
+		--no-browser --port=$(JUPYTER_PORT) $(ROOT_FLAG) \
+		--LabApp.app_settings_dir="$(CURDIR)/jupyter" \
+		--LabApp.user_settings_dir="$(CURDIR)/$(LAB_STATE)/user-settings" \
+		--LabApp.workspaces_dir="$(CURDIR)/$(LAB_STATE)/workspaces" \
+		--LabApp.news_url= \
+		--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate $(LAB_ARGS)
+
+# The old copy is kept beside the new one, stamped with the time: a reset
+# never loses work.
+reset: NAME = $(NOTEBOOK:.ipynb=)
+reset: KEPT = $(WORK)/$(NAME).before-reset-$(shell date +%Y%m%d-%H%M%S).ipynb
+reset: ## make your copy of NOTEBOOK (e.g. NOTEBOOK=06-blackjack) the original again
+	@test -n "$(NAME)" || { echo "say which one: make reset NOTEBOOK=06-blackjack"; exit 2; }
+	@test -f notebooks/$(NAME).ipynb || { echo "there is no notebooks/$(NAME).ipynb"; exit 2; }
+	@mkdir -p $(WORK)
+	@if [ -f $(WORK)/$(NAME).ipynb ]; then \
+		mv $(WORK)/$(NAME).ipynb $(KEPT) && echo "your copy is kept as $(KEPT)"; \
+	fi
+	cp notebooks/$(NAME).ipynb $(WORK)/
 
 test: $(STAMP) ## run every test: unit, sockets, notebooks (nbval), browser, real clients
 	$(VENV)/bin/python -m pytest --nbval --nbval-sanitize-with notebooks/sanitize.cfg tests notebooks

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import threading
 import time
 
@@ -15,6 +16,13 @@ import pytest
 
 # .ci/run sets this: there a missing program is a failure, not a skip.
 REQUIRED = os.environ.get("LABKIT_REQUIRE_ALL") == "1"
+
+
+def free_port() -> int:
+    """A port nothing listens on at this moment, for a program that needs one."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def require_program(name: str) -> str:

@@ -7,12 +7,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -218,72 +213,3 @@ def test_make_test_runs_the_whole_suite_in_one_pytest():
     commands = [line for line in make("-n", "test").splitlines() if "pytest" in line]
     assert len(commands) == 1, commands
     assert "--nbval" in commands[0] and commands[0].endswith("tests notebooks")
-
-
-# -- make lab serves JupyterLab, and only with the token ----------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def http_status(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-
-
-@pytest.mark.timeout(90)
-def test_make_lab_serves_jupyterlab_with_token_authentication(tmp_path):
-    if not (ROOT / ".venv" / "bin" / "jupyter").exists():
-        pytest.skip("no .venv here (make lab creates it)")
-    port = free_port()
-    log_path = tmp_path / "lab.log"
-    env = {
-        **os.environ,
-        "JUPYTER_PORT": str(port),
-        # A private config and runtime folder: a user's settings cannot turn
-        # the token off for this check, and it leaves nothing behind.
-        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
-        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
-    }
-    with open(log_path, "w") as log:
-        # -o: use the .venv as it is; this test must not reinstall it.
-        lab = subprocess.Popen(
-            [
-                "make",
-                "--no-print-directory",
-                "-o",
-                ".venv/.installed-from-pyproject",
-                "lab",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
-            start_new_session=True,
-        )
-    try:
-        pattern = re.compile(
-            rf"http://(?:127\.0\.0\.1|localhost):{port}/lab\?token=(\w+)"
-        )
-        deadline = time.monotonic() + 60
-        while not (match := pattern.search(log_path.read_text())):
-            assert lab.poll() is None, f"make lab exited:\n{log_path.read_text()}"
-            assert time.monotonic() < deadline, f"no URL:\n{log_path.read_text()}"
-            time.sleep(0.2)
-        base = f"http://127.0.0.1:{port}"
-        assert http_status(f"{base}/api/contents") == 403
-        assert http_status(f"{base}/api/contents?token={match.group(1)}") == 200
-    finally:
-        os.killpg(lab.pid, signal.SIGTERM)  # make and the jupyter it started
-        try:
-            lab.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(lab.pid, signal.SIGKILL)
-            lab.wait(timeout=5)
