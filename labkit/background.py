@@ -5,6 +5,11 @@ connections. Running the same cell again replaces the earlier server instead
 of failing with "Address already in use": servers are kept by name (by
 default ``service/transport``) and by fixed port, and a new one stops the old
 one first. ``stop_all()`` stops every one; so does the kernel's exit.
+
+A server that was stopped and that nothing replaced can be started again
+as its cell started it (``restart``): a widget's Reconnect does that, so a
+notebook may clean up its servers and still leave every widget usable.
+Widgets that follow a server by name hear of each start (``when_started``).
 """
 
 from __future__ import annotations
@@ -12,14 +17,17 @@ from __future__ import annotations
 import atexit
 import threading
 import warnings
+import weakref
+from collections.abc import Callable
 
 from .addresses import DEFAULT_HOST, wide_bind_warning
 from .limits import DEFAULT_LIMITS, Limits
 from .servers import make_server
-from .transports.base import Server
+from .transports.base import PortInUseError, Server
 
 _servers: dict[str, Server] = {}
 _lock = threading.Lock()
+_listeners: list[weakref.WeakMethod] = []  # told of every server serve() starts
 
 
 def serve(
@@ -52,8 +60,54 @@ def serve(
                 del _servers[old_key]
         server.start()
         server.name = key
+        # how to start it again: the cell's own arguments
+        server.recipe = dict(
+            service=service,
+            transport=server.transport,
+            host=host,
+            port=port,
+            name=key,
+            limits=limits,
+            **options,
+        )
         _servers[key] = server
+    for listener in list(_listeners):
+        callback = listener()
+        if callback is None:
+            _listeners.remove(listener)
+        else:
+            callback(server)
     return server
+
+
+def restartable(server: Server) -> bool:
+    """True if ``server`` was started by ``serve``, is stopped, and nothing
+    runs in its place: ``restart`` would start it again."""
+    return (
+        getattr(server, "recipe", None) is not None
+        and not server.running
+        and current(server) is server
+    )
+
+
+def restart(server: Server) -> Server:
+    """Start a stopped ``server`` again as its cell did (the same service,
+    transport, options and name), on the same port when that is free."""
+    recipe = server.recipe
+    if recipe["port"]:
+        return serve(**recipe)
+    try:
+        new = serve(**{**recipe, "port": server.port})
+    except PortInUseError:
+        new = serve(**recipe)  # taken meanwhile: a free one, as the cell asked
+    new.recipe = recipe  # a free port next time too, as the cell asked
+    return new
+
+
+def when_started(callback: Callable[[Server], None]) -> None:
+    """Call ``callback(server)`` (a bound method, held weakly) after each
+    ``serve``, on the thread that called it."""
+    _listeners.append(weakref.WeakMethod(callback))
 
 
 def current(server: Server) -> Server:

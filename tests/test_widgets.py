@@ -126,6 +126,9 @@ def serve():
     yield serve_again
     for server in started:
         assert server.stop(), f"{server!r} did not stop within 2 s"
+        # and any that a Reconnect or the monitor started in its place
+        latest = labkit.background.current(server)
+        assert latest.stop(), f"{latest!r} did not stop within 2 s"
 
 
 # -- the table -------------------------------------------------------------------
@@ -238,8 +241,8 @@ def test_reconnect_follows_the_server_when_its_cell_runs_again(serve):
         assert second.stats.accepted == 1
 
 
-def test_a_failed_reconnect_keeps_the_transcript_and_says_the_step(serve):
-    server = serve("blackjack", seed=7, name="widgets-failed-reconnect")
+def test_a_failed_reconnect_keeps_the_transcript_and_says_the_step(start):
+    server = start("blackjack", seed=7)  # not labkit.serve: nothing to restart
     with BlackjackTable(server, transcript=True) as table:
         play_round(table)
         record, panel = table.transcript, table.transcript_html.value
@@ -248,17 +251,62 @@ def test_a_failed_reconnect_keeps_the_transcript_and_says_the_step(serve):
         table.reconnect_button.click()
         assert not table.connected
         assert table.transcript == record and table.transcript_html.value == panel
-        step = "Run the cell that starts the server again, then click Reconnect."
+        step = f"Start a server on 127.0.0.1:{server.port} again, then click Reconnect."
         assert table.message.startswith("Nothing listens on 127.0.0.1:")
         assert table.message.endswith(step), table.message
         assert html.escape(table.message) in table.message_html.value
         assert table.message_html.layout.display is None
         assert cards_in(table.player_html.value) == [str(c) for c in table.player.cards]
 
-        serve("blackjack", seed=7, name="widgets-failed-reconnect")  # the step
+        start("blackjack", seed=7, port=server.port)  # the step
         table.reconnect_button.click()
         assert table.connected and table.message == "", table.message
         play_round(table)
+
+
+def test_reconnect_starts_a_stopped_server_again_as_its_cell_did(serve):
+    server = serve("blackjack", seed=7, name="widgets-restart")
+    with BlackjackTable(server, transcript=True) as table:
+        play_round(table)
+        record = list(table.transcript)
+        assert server.stop()
+        table.deal_button.click()
+        assert not table.connected and "is gone" in table.message
+        step = "Click Reconnect to start the server again and connect."
+        assert table.message.endswith(step), table.message
+        assert table.transcript == [*record, ("C", "DEAL")]  # kept, to the end
+
+        table.reconnect_button.click()  # the one step
+        assert table.connected and table.message == "", table.message
+        again = table.server
+        assert again is not server and again.running and not server.running
+        assert again is labkit.background.current(server)
+        assert (again.service, again.transport, again.name, again.options) == (
+            "blackjack",
+            "threaded",
+            "widgets-restart",
+            {"seed": 7},
+        )
+        assert again.address == server.address  # the port was free: the same one
+        table.deal_button.click()  # the same seed: the first deal of a connection
+        assert [str(card) for card in table.player.cards] == ["5D", "6H"]
+
+
+def test_reconnect_after_stop_all_starts_the_server_again(serve):
+    server = serve("echo", name="widgets-stop-all")
+    with EchoConsole(server) as console:
+        assert console.send("before") == "before"
+        labkit.stop_all()  # a notebook's last cell
+        assert console.send("after") is None
+        assert console.message.endswith(
+            "Click Reconnect to start the server again and connect."
+        )
+        console.reconnect_button.click()
+        assert console.connected and console.send("after") == "after"
+        assert console.server.running and console.server.name == "widgets-stop-all"
+        # the first "after" went out and met the stopped server: no answer
+        sent = [("C", "before"), ("S", "before"), ("C", "after")]
+        assert console.log == [*sent, ("C", "after"), ("S", "after")]
 
 
 def test_an_address_is_dialled_as_given(serve):
@@ -465,18 +513,16 @@ def test_echo_console_follows_its_server_and_keeps_its_log(serve):
     server = serve("echo", name="widgets-echo")
     with EchoConsole(server) as console:
         assert console.send("one") == "one"
-        assert server.stop()
-        assert not console.reconnect()
-        assert console.log == [("C", "one"), ("S", "one")]
+        replacement = serve("echo", name="widgets-echo")  # its cell run again
+        assert console.send("lost") is None
+        assert console.log == [("C", "one"), ("S", "one"), ("C", "lost")]
         assert "one" in console.log_html.value
-        assert console.message.endswith(
-            "Run the cell that starts the server again, then click Reconnect."
-        ), console.message
-        replacement = serve("echo", name="widgets-echo")
+        new = f"127.0.0.1:{replacement.port}"
+        assert console.message.endswith(f"A new server runs on {new}: click Reconnect.")
         console.reconnect_button.click()
         assert console.connected and console.address == replacement.address
         assert console.send("two") == "two"
-        assert len(console.log) == 4
+        assert len(console.log) == 5
 
 
 def test_echo_console_close_releases_the_socket(no_leaks, start):
@@ -541,3 +587,34 @@ def test_monitor_stop_button_stops_the_server(start):
         assert not server.running and monitor.values["running"] is False
         table.deal_button.click()
         assert not table.connected and "is gone" in table.message
+
+
+def test_monitor_follows_a_server_started_again(serve):
+    server = serve("echo", name="widgets-monitor")
+    with ServerMonitor(server, interval=0.02) as monitor:
+        assert server.stop()
+        monitor.thread.join(2)
+        assert not monitor.thread.is_alive()
+        assert wait_until(lambda: monitor.stop_button.description == "Start again")
+        assert not monitor.stop_button.disabled
+        first_thread = monitor.thread
+
+        monitor.stop_button.click()  # starts it again, as its cell did
+        again = monitor.server
+        assert again is not server and again.running and again.port == server.port
+        assert monitor.thread is not first_thread and monitor.thread.is_alive()
+        assert (
+            monitor.values["running"]
+            and monitor.stop_button.description == "Stop server"
+        )
+        with EchoConsole(server) as console:  # follows it too
+            assert console.send("hi") == "hi"
+            assert wait_until(lambda: monitor.values["open"] == 1)
+
+        third = serve("echo", name="widgets-monitor")  # the cell run again
+        assert monitor.server is third and monitor.thread.is_alive()
+        assert f"127.0.0.1:{third.port}" in monitor.state_html.value
+        assert wait_until(lambda: "listening on" in monitor.log_html.value)
+        assert third.stop()
+        monitor.thread.join(2)
+        assert not monitor.thread.is_alive()

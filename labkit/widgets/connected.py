@@ -14,7 +14,11 @@ Which server Reconnect dials:
 
 When the server is gone the message ends with the one step that brings the
 table back (:meth:`ConnectedWidget.next_step`), and that step works: it is
-"click Reconnect" when a server runs to reconnect to.
+"click Reconnect" when a server runs to reconnect to, and also when the
+server, started by ``labkit.serve``, was stopped and nothing replaced it:
+Reconnect then starts it again as its cell did (the same service, transport
+and options, on the same port if it is free), so a notebook can stop its
+servers in its last cell and its widgets still work after Run All.
 
 Subclasses open their client in ``_open``, draw in ``_redraw``, and may keep
 what the old connection showed in ``_closing``. Connecting, sending and
@@ -30,13 +34,14 @@ from typing import Generic, Protocol, TypeVar
 import ipywidgets as widgets
 
 from ..addresses import format_address, resolve_address
-from ..background import current
+from ..background import current, restart, restartable
 from ..clients import DEFAULT_TIMEOUT
 from ..transports.base import Server
 from .base import LabWidget
 from .problems import RECONNECT, explain
 
 RUN_THE_CELL_AGAIN = "Run the cell that starts the server again, then click Reconnect."
+START_IT_AGAIN = "Click Reconnect to start the server again and connect."
 
 
 class Client(Protocol):
@@ -73,8 +78,9 @@ class ConnectedWidget(LabWidget, Generic[C]):
 
         ``target`` (a server handle, or an address) changes where the widget
         connects. Without one it follows the server it was given, to the
-        server now running in its place. The old connection closes first: an
-        iterative server serves one connection at a time.
+        server now running in its place, or starts that server again if it
+        was stopped and nothing replaced it. The old connection closes
+        first: an iterative server serves one connection at a time.
         """
         if target is not None:
             self._aim(target, port)
@@ -90,6 +96,8 @@ class ConnectedWidget(LabWidget, Generic[C]):
                     return RECONNECT
                 where = format_address(*server.address)
                 return f"A new server runs on {where}: click Reconnect."
+            if restartable(server):
+                return START_IT_AGAIN
             if getattr(server, "name", None):  # started by labkit.serve
                 return RUN_THE_CELL_AGAIN
         where = format_address(*self.address)
@@ -121,10 +129,12 @@ class ConnectedWidget(LabWidget, Generic[C]):
         A failure leaves everything shown as it was (the hands, the
         transcript): it is the learner's record of what happened.
         """
-        if self.server is not None:
-            self.server = current(self.server)
-            self.address = self.server.address
         try:
+            if self.server is not None:
+                self.server = current(self.server)
+                if restartable(self.server):
+                    self.server = restart(self.server)
+                self.address = self.server.address
             self.client = self._open(self.address)
         except Exception as error:
             self.client = None

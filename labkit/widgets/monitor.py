@@ -10,6 +10,12 @@ whichever cell happens to be running. The thread ends when the widget is
 closed or the server stops (after showing the final numbers); ``close()``
 joins it within a bounded time. The Stop button stops the server from the
 click handler, on the kernel's main thread.
+
+Like the widgets that connect, the monitor follows a server started by
+``labkit.serve``: when its cell runs again, or a widget's Reconnect starts
+it again, the monitor shows the new server and watches it with a new
+thread. A stopped server that nothing replaced can be started again from
+the monitor too: the Stop button then reads "Start again".
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from itertools import count
 import ipywidgets as widgets
 
 from ..addresses import format_address
+from ..background import restart, restartable, when_started
 from ..transports.base import STOP_TIMEOUT, Server
 from .base import LabWidget
 from .style import scrolling_lines, stylesheet
@@ -48,15 +55,11 @@ class ServerMonitor(LabWidget):
         self.values: dict[str, object] = {}  # what the widget shows now
         self._lock = threading.Lock()  # the thread and a Stop click both refresh
         self._closing = threading.Event()
+        self._watching = True  # a thread watches the server (under _lock)
         self._build()
         self.refresh()
-        where = f"{server.service}-{server.port}"
-        self.thread = threading.Thread(
-            target=self._run,
-            name=f"labkit-monitor-{where}-{next(_numbers)}",
-            daemon=True,
-        )
-        self.thread.start()
+        self._start_thread()
+        when_started(self._started)
 
     def refresh(self) -> None:
         """Read the server once and set the widget values that changed."""
@@ -79,13 +82,27 @@ class ServerMonitor(LabWidget):
             self.state_html.value = self._state(values["running"])
             self.tiles_html.value = _tiles(values)
             self.log_html.value = _log(values["log"], values["recent_errors"])
-            self.stop_button.disabled = not values["running"]
+            running = values["running"]
+            self.stop_button.description = "Stop server" if running else "Start again"
+            self.stop_button.button_style = "danger" if running else "success"
+            self.stop_button.disabled = not running and not restartable(server)
 
     def stop_server(self) -> bool:
         """What the Stop button does: stop the server, show the final numbers."""
         stopped = self.server.stop(STOP_TIMEOUT)
         self.refresh()
         return stopped
+
+    def start_server(self) -> Server:
+        """What the button does once the server is stopped: start it again
+        as its cell did; the monitor follows the new server."""
+        return restart(self.server)
+
+    def _clicked(self) -> None:
+        if self.server.running:
+            self.stop_server()
+        elif restartable(self.server):
+            self.start_server()
 
     def __str__(self) -> str:
         server = self.server
@@ -104,11 +121,39 @@ class ServerMonitor(LabWidget):
             f"on {escape(server.transport)} at {where}: {state}"
         )
 
+    def _start_thread(self) -> None:
+        where = f"{self.server.service}-{self.server.port}"
+        self.thread = threading.Thread(
+            target=self._run,
+            name=f"labkit-monitor-{where}-{next(_numbers)}",
+            daemon=True,
+        )
+        self.thread.start()
+
     def _run(self) -> None:
         while not self._closing.wait(self.interval):
             self.refresh()
-            if not self.server.running:
-                break  # the numbers are final now
+            with self._lock:
+                if not self.server.running:
+                    self._watching = False  # the numbers are final now
+                    return
+
+    def _started(self, server: Server) -> None:
+        """``labkit.serve`` started ``server``: follow it if it takes the
+        place of the one shown (the same name)."""
+        name = getattr(self.server, "name", None)
+        if self.closed or server is self.server or name is None:
+            return
+        if getattr(server, "name", None) != name:
+            return
+        with self._lock:
+            self.server = server
+            self.values = {}  # redraw all: another address, another log
+            start = not self._watching
+            self._watching = True
+        self.refresh()
+        if start:
+            self._start_thread()
 
     def _build(self) -> None:
         own = self._own
@@ -119,7 +164,7 @@ class ServerMonitor(LabWidget):
         )
         self.stop_button.layout.width = "auto"
         self.stop_button.add_class("labkit-monitor-stop")
-        self.stop_button.on_click(lambda b: self.stop_server())
+        self.stop_button.on_click(lambda b: self._clicked())
         self.tiles_html = own(widgets.HTML(""))
         self.tiles_html.add_class("labkit-monitor-tiles")
         self.log_html = own(widgets.HTML(""))
