@@ -11,9 +11,12 @@ The pieces, each usable alone:
   (under ``sys.prefix``) stay visible, so ipywidgets still render.
 - ``launch_chromium(playwright, ...)``: Debian's chromium through Playwright,
   headless, offline-friendly, with a fresh profile.
-- ``open_notebook``, ``run_all_cells``, ``output_texts``, ``stderr_outputs``:
-  what a test does on the page, waiting on JupyterLab's own state (the
-  kernel status indicator, the cells' execution prompts), never on a sleep.
+- ``open_notebook``, ``run_all_cells``, ``run_cells``, ``output_texts``,
+  ``stderr_outputs``: what a test does on the page, waiting on JupyterLab's
+  own state (the kernel status indicator, the cells' execution counts),
+  never on a sleep.
+- ``BlackjackPage``: a Blackjack table on the page, played by clicks, each
+  round checked against the rules (``play_round``).
 - the ``jupyterlab``, ``chromium_context`` and ``page`` fixtures: a test
   module gets them with ``pytest_plugins = ["browser_support"]``. When a test
   that used ``page`` fails, its screenshot, the page's console and the
@@ -285,8 +288,11 @@ def launch_chromium(playwright, executable: str, user_data_dir: Path):
 # True once the current notebook's kernel is started, connected and idle. The
 # status indicators alone are not enough: they can read "idle" before the
 # session has its kernel, and Run All then asks "Select Kernel" instead.
-KERNEL_READY_JS = """() => {
+KERNEL_READY_JS = """(name) => {
     const widget = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+    if (!widget || !widget.context || !widget.context.path.endsWith(name)) {
+        return false;  // another tab (one the workspace restored) is in front
+    }
     const context = widget && widget.sessionContext;
     const kernel = context && context.session && context.session.kernel;
     return !!kernel && context.isReady
@@ -295,12 +301,18 @@ KERNEL_READY_JS = """() => {
 
 
 def open_notebook(page, lab: JupyterLab, name: str, *, timeout: float = 30.0) -> None:
-    """Open ``name`` in JupyterLab and wait until its kernel is ready and idle."""
-    page.goto(lab.url(f"lab/tree/{name}"), timeout=timeout * 1000)
+    """Open ``name`` in JupyterLab and wait until its kernel is ready and idle.
+
+    ``?reset`` starts from an empty workspace: no tab of an earlier test is
+    restored beside it (its kernel, if it has one, keeps running).
+    """
+    page.goto(lab.url(f"lab/tree/{name}?reset"), timeout=timeout * 1000)
     page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first.wait_for(
         timeout=timeout * 1000
     )
-    page.wait_for_function(KERNEL_READY_JS, timeout=timeout * 1000, polling=100)
+    page.wait_for_function(
+        KERNEL_READY_JS, arg=name, timeout=timeout * 1000, polling=100
+    )
     page.locator(KERNEL_IDLE).wait_for(timeout=timeout * 1000)
 
 
@@ -361,6 +373,62 @@ def run_all_cells(page, *, timeout: float = 60.0) -> None:
     dialog = page.locator(".jp-Dialog")
     if dialog.count():
         raise AssertionError(f"JupyterLab asks: {dialog.first.inner_text()!r}")
+    page.locator(KERNEL_IDLE).wait_for(timeout=timeout * 1000)
+
+
+# Select cells first..last (indices among all cells) and run them, through
+# the front end's own commands (the lab runs with expose_app_in_browser).
+# Returns the highest execution count before, for CELLS_RAN_JS.
+RUN_CELLS_JS = """([first, last]) => {
+    const notebook = window.jupyterapp.shell.currentWidget.content;
+    const counts = notebook.widgets
+        .filter((cell) => cell.model.type === 'code')
+        .map((cell) => cell.model.executionCount || 0);
+    notebook.activeCellIndex = first;
+    notebook.deselectAll();
+    notebook.extendContiguousSelectionTo(last);
+    window.jupyterapp.commands.execute('notebook:run-cell');
+    return Math.max(0, ...counts);
+}"""
+
+# "error" once a code cell in first..last shows a traceback (the ones after
+# it will not run), true once every one has run since ``baseline``.
+CELLS_RAN_JS = """([first, last, baseline]) => {
+    const notebook = window.jupyterapp.shell.currentWidget.content;
+    let all = true;
+    for (let i = first; i <= last; i++) {
+        const model = notebook.widgets[i].model;
+        if (model.type !== 'code') continue;
+        if (model.outputs.toJSON().some((o) => o.output_type === 'error')) {
+            return 'error';
+        }
+        if (!(model.executionCount > baseline)) all = false;
+    }
+    return all;
+}"""
+
+CELL_COUNT_JS = "() => window.jupyterapp.shell.currentWidget.content.widgets.length"
+
+
+def run_cells(page, first: int, last: int | None = None, *, timeout: float = 60.0):
+    """Run the notebook's cells ``first`` to ``last`` (inclusive; indices among
+    all cells, markdown too; ``last`` defaults to the last cell), as a
+    learner who selects them and presses Ctrl+Enter, then wait until each
+    has run and the kernel is idle. A cell that raises fails the test with
+    the notebook's stderr."""
+    if last is None:
+        last = page.evaluate(CELL_COUNT_JS) - 1
+    baseline = page.evaluate(RUN_CELLS_JS, [first, last])
+    handle = page.wait_for_function(
+        CELLS_RAN_JS,
+        arg=[first, last, baseline],
+        timeout=timeout * 1000,
+        polling=100,
+    )
+    if handle.json_value() == "error":
+        page.locator(KERNEL_IDLE).wait_for(timeout=timeout * 1000)
+        errors = "\n---\n".join(stderr_outputs(page))
+        raise AssertionError(f"a cell in {first}..{last} raised:\n{errors}")
     page.locator(KERNEL_IDLE).wait_for(timeout=timeout * 1000)
 
 
@@ -438,3 +506,160 @@ def save_artifacts(nodeid: str, page, console: list[str], lab: JupyterLab) -> No
         console.append(f"(no screenshot: {exc})")
     Path(f"{stem}.console.txt").write_text("\n".join(console) + "\n")
     Path(f"{stem}.jupyterlab.log").write_text(lab.log())
+
+
+# -- a Blackjack table on the page ----------------------------------------------
+
+CARD = re.compile(r"(A|[2-9]|10|J|Q|K)[CDHS]\Z")
+
+# The page updates each widget of a table on its own (a hand, a button, the
+# banner, the score), so after a click a test waits for the part it reads.
+# True when the score's three counts add up to ``settled``.
+SCORE_IS_JS = """([table, settled]) => {
+    const score = document.querySelectorAll('.labkit-bj-table')[table]
+        .querySelector('.labkit-bj-score .labkit-score-text');
+    if (!score || score.dataset.wins === undefined) return settled === 0;
+    const sum = ['wins', 'losses', 'pushes']
+        .reduce((total, name) => total + Number(score.dataset[name]), 0);
+    return sum === settled;
+}"""
+
+
+class BlackjackPage:
+    """The ``index``-th Blackjack table on the page, played by clicks.
+
+    Every check retries until the page agrees, for up to ``timeout`` seconds
+    (Playwright's ``expect``).
+    """
+
+    def __init__(self, page, index: int = 0, *, timeout: float = 10.0) -> None:
+        from playwright.sync_api import expect
+
+        self.page, self.index, self.timeout = page, index, timeout
+        self.expect = lambda locator: expect(locator)
+        expect.set_options(timeout=timeout * 1000)
+        self.root = page.locator(".labkit-bj-table").nth(index)
+        self.dealer = self.root.locator(".labkit-bj-dealer")
+        self.player = self.root.locator(".labkit-bj-player")
+        self.result = self.root.locator(".labkit-bj-result")
+        self.deal = self.root.locator("button.labkit-bj-deal")
+        self.hit = self.root.locator("button.labkit-bj-hit")
+        self.stand = self.root.locator("button.labkit-bj-stand")
+        self.reconnect = self.root.locator("button.labkit-bj-reconnect")
+        self.message = self.root.locator(".labkit-bj-message .labkit-message")
+
+    # -- reading the page ------------------------------------------------------
+
+    @staticmethod
+    def cards(area) -> list[str]:
+        return [
+            c.get_attribute("data-card") for c in area.locator(".labkit-card").all()
+        ]
+
+    def round(self) -> int:
+        return int(self.player.locator(".labkit-hand").get_attribute("data-round"))
+
+    def settled(self) -> int:
+        """Rounds the score counts (on this connection)."""
+        score = self.root.locator(".labkit-bj-score .labkit-score-text")
+        if score.get_attribute("data-wins") is None:
+            return 0
+        names = ("data-wins", "data-losses", "data-pushes")
+        return sum(int(score.get_attribute(name)) for name in names)
+
+    def wait_for_score(self, settled: int) -> None:
+        self.page.wait_for_function(
+            SCORE_IS_JS, arg=[self.index, settled], timeout=self.timeout * 1000
+        )
+
+    def total_of(self, area, count: int) -> int:
+        """Wait for ``count`` face-up cards in ``area``; check and return the
+        total the page shows against the rules' total of those cards."""
+        from labkit.blackjack import Card, hand_total
+
+        faces = area.locator('.labkit-card:not([data-card="??"])')
+        self.expect(faces).to_have_count(count)
+        cards = self.cards(area)
+        assert all(CARD.match(card) for card in cards if card != "??"), cards
+        total = hand_total(Card.parse(card) for card in cards if card != "??")
+        self.expect(area.locator(".labkit-hand-total")).to_have_attribute(
+            "data-total", str(total)
+        )
+        return total
+
+    # -- playing -----------------------------------------------------------------
+
+    def reconnect_after(self, click, says: str) -> None:
+        """``click`` meets a server that is gone: the table says ``says`` (its
+        one step), and a click on Reconnect brings it back, ready to deal."""
+        click.click()
+        self.expect(self.message).to_contain_text(says)
+        for button in (self.deal, self.hit, self.stand):
+            self.expect(button).to_be_disabled()
+        self.reconnect.click()
+        self.expect(self.message).to_have_count(0)
+        self.expect(self.deal).to_be_enabled()
+
+    def play_round(self, *, stand_on: int = 17) -> str:
+        """Deal, Hit below ``stand_on``, Stand; check every step against the
+        rules (cards, totals, the hidden card, the dealer's draws, the result
+        and the score); return the outcome."""
+        from labkit.blackjack import settle
+
+        expect = self.expect
+        expect(self.deal).to_be_enabled()
+        settled, number = self.settled(), self.round() + 1
+        self.deal.click()
+        expect(self.player.locator(".labkit-hand")).to_have_attribute(
+            "data-round", str(number)
+        )
+        cards = 2
+        while True:
+            total = self.total_of(self.player, cards)
+            if total >= 21:  # over 21 loses at once; at 21 the player stands
+                break
+            # in play: the dealer shows one card, the other face down
+            expect(self.dealer.locator(".labkit-card")).to_have_count(2)
+            expect(self.dealer.locator(".labkit-card").nth(1)).to_have_attribute(
+                "data-card", "??"
+            )
+            assert self.dealer.locator(".labkit-hand-total").get_attribute(
+                "data-total"
+            ) in ("?", None)
+            expect(self.result).to_have_count(0)
+            expect(self.deal).to_be_disabled()
+            expect(self.stand).to_be_enabled()
+            expect(self.hit).to_be_enabled()
+            if total >= stand_on:
+                self.stand.click()
+                break
+            self.hit.click()
+            cards += 1
+
+        expect(self.result).to_have_attribute("data-round", str(number))
+        outcome = self.result.get_attribute("data-outcome")
+        if total > 21:
+            assert outcome == "LOSE", f"a bust ({total}) must lose, not {outcome}"
+        else:
+            expect(self.dealer.locator(".labkit-hand")).to_have_attribute(
+                "data-round", str(number)
+            )
+            expect(self.dealer.locator('.labkit-card[data-card="??"]')).to_have_count(0)
+            dealer_cards = self.cards(self.dealer)
+            dealer_total = self.total_of(self.dealer, len(dealer_cards))
+            assert dealer_total >= 17, f"the dealer stopped below 17: {dealer_cards}"
+            without_last = dealer_cards[:-1]
+            if len(dealer_cards) > 2:  # it drew the last card below 17
+                from labkit.blackjack import Card, hand_total
+
+                before = hand_total(Card.parse(card) for card in without_last)
+                assert before < 17, f"the dealer drew on {before}: {dealer_cards}"
+            expected = settle(total, dealer_total).outcome
+            assert outcome == expected, (
+                f"{outcome} for {total} against {dealer_total}: {dealer_cards}"
+            )
+        expect(self.deal).to_be_enabled()
+        expect(self.hit).to_be_disabled()
+        expect(self.stand).to_be_disabled()
+        self.wait_for_score(settled + 1)
+        return outcome

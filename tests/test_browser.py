@@ -1,15 +1,19 @@
 """The notebooks as a learner meets them: JupyterLab in headless Chromium.
 
 nbval checks what the kernel prints; this checks what the page shows, through
-the real front end: the notebook opens, its kernel starts, Run > Run All Cells
-runs it, the outputs appear, widgets render and answer a click, and nothing
-lands on stderr. Needs Debian's chromium (skipped without it, required in CI).
+the real front end, in the orders a learner takes: Run All and then use
+every widget the notebook shows (after the last cell has stopped the
+servers); click as the text says, then run the cells below. Here 00 (the
+Ping button, the echo console) and 08 (a round at the table against the
+Twisted server); 06 is tests/test_browser_blackjack.py. Needs Debian's
+chromium (skipped without it, required in CI).
 """
 
 from __future__ import annotations
 
 import re
 
+import nbformat
 import pytest
 
 # browser_support is also this module's plugin (fixtures jupyterlab and page,
@@ -19,25 +23,42 @@ pytest.register_assert_rewrite("browser_support")
 pytest_plugins = ["browser_support"]
 
 from browser_support import (  # noqa: E402
+    NOTEBOOKS,
+    BlackjackPage,
     open_notebook,
     output_texts,
     run_all_cells,
+    run_cells,
     stderr_outputs,
 )
 
 pytestmark = pytest.mark.browser
+expect = pytest.importorskip("playwright.sync_api").expect
+expect.set_options(timeout=10_000)
+
+START_HERE = "00-start-here.ipynb"
+TWISTED = "08-twisted.ipynb"
+STOPPED = "every server stopped; no labkit thread left"
+START_AGAIN = "Click Reconnect to start the server again and connect."
 
 # What 00-start-here shows once it has run: one fact from each part.
 START_HERE_EXPECTED = [
     "loopback 127.0.0.1 carries bytes both ways: yes",
-    "the kernel answered click 1",
+    "one more click, and the answer follows it: True",
     re.compile(r"the hello server listens on 127\.0\.0\.1:\d+"),
     "Hello 127.0.0.1",
     "S: every byte comes back",
+    "back: sent from a cell",
     "status line: HTTP/1.0 200 OK",
     "page title:  labkit: a page served from your own machine",
-    "every server stopped; no labkit thread left",
+    STOPPED,
 ]
+
+
+def cell_index(notebook: str, cell_id: str) -> int:
+    """The index of the cell with ``cell_id`` (ids are stable; indices move)."""
+    cells = nbformat.read(NOTEBOOKS / notebook, as_version=4).cells
+    return next(i for i, cell in enumerate(cells) if cell.get("id") == cell_id)
 
 
 def check_outputs(page, expected: list) -> None:
@@ -50,9 +71,27 @@ def check_outputs(page, expected: list) -> None:
         assert re.search(pattern, shown), f"{item!r} is not on the page:\n{shown}"
 
 
+def ping_answer(page) -> int:
+    """Click Ping; return the click number the kernel answers with."""
+    answer = page.locator(".labkit-ping-answer")
+    before = answer.inner_text().strip()
+    page.locator(".labkit-ping").click()
+    expect(answer).not_to_have_text(before)
+    expect(answer).to_have_text(re.compile(r"the kernel answered click \d+"))
+    return int(answer.inner_text().split()[-1])
+
+
+def send_in_console(page, line: str) -> None:
+    """Type ``line`` in the echo console and press Enter, as a learner does."""
+    box = page.locator(".labkit-echo .labkit-echo-input input")
+    expect(box).to_be_enabled()
+    box.fill(line)
+    box.press("Enter")
+
+
 @pytest.mark.timeout(150)  # the internal waits fail first, with a message
-def test_start_here_runs_in_jupyterlab(page, jupyterlab):
-    open_notebook(page, jupyterlab, "00-start-here.ipynb")
+def test_start_here_run_all_then_use_every_widget(page, jupyterlab):
+    open_notebook(page, jupyterlab, START_HERE)
     run_all_cells(page)
     check_outputs(page, START_HERE_EXPECTED)
 
@@ -61,9 +100,66 @@ def test_start_here_runs_in_jupyterlab(page, jupyterlab):
     check_outputs(page, START_HERE_EXPECTED)
 
     # Widgets render (their labextension was found) and the kernel answers a
-    # real click in the browser: the notebook's own click was number 1.
+    # real click: Run All counted from 0 and clicked once from a cell.
     banner = page.locator(".labkit-widgets-work")
     assert banner.inner_text().strip() == "Widgets work in this browser."
-    page.locator(".labkit-ping").click()
-    answer = page.locator(".labkit-ping-answer")
-    answer.filter(has_text="the kernel answered click 2").wait_for(timeout=10_000)
+    assert ping_answer(page) == 2
+    assert ping_answer(page) == 3
+
+    # The echo console after the last cell stopped its server: the first
+    # line says so and names one step; Reconnect starts the server again.
+    console = page.locator(".labkit-echo")
+    log = console.locator(".labkit-echo-log")
+    expect(log).to_contain_text("back: sent from a cell")
+    send_in_console(page, "after Run All")
+    message = console.locator(".labkit-echo-message .labkit-message")
+    expect(message).to_contain_text("is gone")
+    expect(message).to_contain_text(START_AGAIN)
+    expect(log).to_contain_text("sent: after Run All")  # the log stays
+    console.locator("button.labkit-echo-reconnect").click()
+    expect(message).to_have_count(0)
+    send_in_console(page, "the server is back")
+    expect(log).to_contain_text("back: the server is back")
+    send_in_console(page, "and stays")
+    expect(log).to_contain_text("back: and stays")
+    assert not stderr_outputs(page)
+
+
+@pytest.mark.timeout(120)
+def test_start_here_click_as_told_then_run_the_cells_below(page, jupyterlab):
+    ping_cell = cell_index(START_HERE, "ee0920ca")
+    console_cell = cell_index(START_HERE, "073c3972")
+    open_notebook(page, jupyterlab, START_HERE)
+
+    # Up to the Ping button; click it as the text says, twice for luck.
+    run_cells(page, 0, ping_cell)
+    ping_answer(page)
+    ping_answer(page)
+    # On to the echo console; type lines in it as its text says.
+    run_cells(page, ping_cell + 1, console_cell)
+    log = page.locator(".labkit-echo .labkit-echo-log")
+    for line in ("typed by hand", "and another"):
+        send_in_console(page, line)
+        expect(log).to_contain_text(f"back: {line}")
+    # The rest of the notebook still holds.
+    run_cells(page, console_cell + 1)
+    check_outputs(page, START_HERE_EXPECTED)
+
+
+@pytest.mark.timeout(120)
+def test_twisted_run_all_then_play_a_round(page, jupyterlab):
+    open_notebook(page, jupyterlab, TWISTED)
+    run_all_cells(page)
+    check_outputs(page, ["it declares IHalfCloseableProtocol: True", STOPPED])
+
+    # The table shows the round its cell played; the server is stopped.
+    table = BlackjackPage(page)
+    expect(table.result).to_have_count(1)
+    table.reconnect_after(table.deal, START_AGAIN)
+    outcome = table.play_round()
+    assert outcome in ("WIN", "LOSE", "PUSH")
+    # Its transcript (open from its cell) is this connection's, checked.
+    transcript = table.root.locator(".labkit-bj-transcript")
+    expect(transcript).to_contain_text("S: WELCOME labkit-blackjack/1")
+    expect(transcript).to_contain_text(f"S: RESULT {outcome} ")
+    assert not stderr_outputs(page)
