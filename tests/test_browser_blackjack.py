@@ -1,14 +1,23 @@
 """The Blackjack table as a learner meets it: JupyterLab in headless Chromium.
 
 Opens notebooks/06-blackjack (the scratch copy that ``browser_support``
-serves), runs every cell but the last (which stops the servers), then plays
-one round with real clicks on the rendered table and checks what the page
-shows against the rules: the cards (``.labkit-card[data-card]``), the totals,
-and the result (``.labkit-bj-result[data-outcome]``). Then it measures, in
-the page, the time from a click on Deal to the redrawn hand, runs the last
-cell, and checks that the table explains the stopped server. Needs Debian's
-chromium (skipped without it, required in CI); on failure the page's
-screenshot is kept in test-artifacts/.
+serves) and uses it in the orders a learner does:
+
+- Run All (the last cell stops the servers), then play: the first click
+  says the server is gone and names one step, Reconnect, which starts it
+  again; three rounds by clicks, each checked against the rules (the cards
+  ``.labkit-card[data-card]``, the totals, the dealer's draws, the result
+  ``.labkit-bj-result[data-outcome]``, the score); the monitor follows the
+  server and counts the table. The time from a click on Deal to the redrawn
+  hand is measured in the page.
+- Re-run the cell that starts the server, and play on at the same table
+  (without re-running the table's cell); stop the server from the monitor
+  and start it again there.
+- Click as the text says (Deal, then Hit), then run the cells below: every
+  checkpoint holds.
+
+Needs Debian's chromium (skipped without it, required in CI); on failure the
+page's screenshot is kept in test-artifacts/.
 
     pytest -s tests/test_browser_blackjack.py     # prints the click latency
 """
@@ -18,6 +27,7 @@ from __future__ import annotations
 import re
 import statistics
 
+import nbformat
 import pytest
 
 # browser_support is this module's plugin too (the jupyterlab and page
@@ -26,15 +36,14 @@ pytest.register_assert_rewrite("browser_support")
 pytest_plugins = ["browser_support"]
 
 from browser_support import (  # noqa: E402
-    KERNEL_IDLE,
-    NOTEBOOK,
-    STDERR_MIME,
+    NOTEBOOKS,
+    BlackjackPage,
     open_notebook,
     output_texts,
+    run_all_cells,
+    run_cells,
     stderr_outputs,
 )
-
-from labkit.blackjack import Card, hand_total, settle  # noqa: E402
 
 pytestmark = pytest.mark.browser
 # Playwright's assertions retry until the page agrees (or time out).
@@ -42,31 +51,8 @@ expect = pytest.importorskip("playwright.sync_api").expect
 expect.set_options(timeout=10_000)
 
 BLACKJACK = "06-blackjack.ipynb"
-CARD = re.compile(r"(A|[2-9]|10|J|Q|K)[CDHS]\Z")
 CLICKS = 20  # Deal clicks measured
 LATENCY_LIMIT_MS = 1000  # a regression guard; the aim is under 100 ms
-
-# Every code cell but the last has run (the last stops the servers), or an
-# output shows a traceback (the cells after it will not run).
-ALL_BUT_LAST_RAN_JS = """([notebook, stderrMime]) => {
-    const panel = document.querySelector(notebook);
-    if (!panel) return false;
-    for (const out of panel.querySelectorAll(
-            `.jp-OutputArea-output[data-mime-type="${stderrMime}"]`)) {
-        if (/Traceback|Error/.test(out.textContent)) return true;
-    }
-    const prompts = [...panel.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
-    return prompts.length > 1
-        && prompts.slice(0, -1).every((p) => /\\[\\d+\\]/.test(p.textContent));
-}"""
-
-# Select the last cell and run a command on it, through the front end's own
-# command registry (the lab runs with --LabApp.expose_app_in_browser).
-RUN_COMMAND_ON_LAST_CELL_JS = """(command) => {
-    const notebook = window.jupyterapp.shell.currentWidget.content;
-    notebook.activeCellIndex = notebook.widgets.length - 1;
-    window.jupyterapp.commands.execute(command);
-}"""
 
 # Click Deal in the page and time it until the player's hand is redrawn: a
 # new data-round with its cards. performance.now() around an in-page click,
@@ -110,120 +96,48 @@ ROUND_READY_JS = """(round) => {
 }"""
 
 
-def data_cards(area) -> list[str]:
-    return [c.get_attribute("data-card") for c in area.locator(".labkit-card").all()]
+STOPPED = "every server stopped; no labkit thread left"
+START_AGAIN = "Click Reconnect to start the server again and connect."
+A_NEW_SERVER = re.compile(r"A new server runs on 127\.0\.0\.1:(\d+): click Reconnect\.")
 
 
-def shown_total(area) -> str | None:
-    return area.locator(".labkit-hand-total").get_attribute("data-total")
+def cell_index(cell_id: str) -> int:
+    """The index of the cell with ``cell_id`` (ids are stable; indices move)."""
+    cells = nbformat.read(NOTEBOOKS / BLACKJACK, as_version=4).cells
+    return next(i for i, cell in enumerate(cells) if cell.get("id") == cell_id)
 
 
-def round_of(area) -> int:
-    return int(area.locator(".labkit-hand").get_attribute("data-round"))
-
-
-def score_sum(table) -> int:
-    score = table.locator(".labkit-bj-score .labkit-score-text")
-    if score.get_attribute("data-wins") is None:
-        return 0  # no round settled on this connection yet
-    names = ("data-wins", "data-losses", "data-pushes")
-    return sum(int(score.get_attribute(name)) for name in names)
-
-
-def run_all_but_the_last_cell(page, *, timeout: float = 90.0) -> None:
-    page.evaluate(RUN_COMMAND_ON_LAST_CELL_JS, "notebook:run-all-above")
-    page.wait_for_function(
-        ALL_BUT_LAST_RAN_JS,
-        arg=[NOTEBOOK, STDERR_MIME],
-        timeout=timeout * 1000,
-        polling=100,
-    )
-    page.locator(KERNEL_IDLE).wait_for(timeout=timeout * 1000)
-
-
-@pytest.mark.timeout(240)
-def test_play_blackjack_in_jupyterlab(page, jupyterlab):
-    open_notebook(page, jupyterlab, BLACKJACK)
-    run_all_but_the_last_cell(page)
+def no_stderr(page) -> None:
     errors = stderr_outputs(page)
     assert not errors, "the notebook wrote to stderr:\n" + "\n---\n".join(errors)
 
-    table = page.locator(".labkit-bj-table")
-    expect(table).to_have_count(1)
-    dealer = table.locator(".labkit-bj-dealer")
-    player = table.locator(".labkit-bj-player")
-    deal = table.locator("button.labkit-bj-deal")
-    hit = table.locator("button.labkit-bj-hit")
-    stand = table.locator("button.labkit-bj-stand")
-    result = table.locator(".labkit-bj-result")
-    settled_rounds = score_sum(table)
 
-    # The notebook left a settled round on the table: only Deal is open.
-    expect(result).to_have_count(1)
-    expect(deal).to_be_enabled()
-    expect(hit).to_be_disabled()
-    expect(stand).to_be_disabled()
-    last_round = round_of(player)
+class Monitor:
+    """The ServerMonitor on the page."""
 
-    # Deal: two cards each, the dealer's second face down; no result yet.
-    deal.click()
-    expect(player.locator(".labkit-hand")).to_have_attribute(
-        "data-round", str(last_round + 1)
-    )
-    expect(dealer.locator(".labkit-card")).to_have_count(2)
-    expect(dealer.locator(".labkit-card").nth(1)).to_have_attribute("data-card", "??")
-    expect(player.locator(".labkit-card")).to_have_count(2)
-    expect(result).to_have_count(0)  # none while the round is in play
-    expect(deal).to_be_disabled()
-    # The notebook's seeded deck makes this deal one that allows a Hit.
-    expect(hit).to_be_enabled()
-    expect(stand).to_be_enabled()
-    upcard = data_cards(dealer)[0]
-    assert CARD.match(upcard), upcard
-    assert shown_total(dealer) == "?"
-    cards = data_cards(player)
-    assert all(CARD.match(card) for card in cards), cards
+    def __init__(self, page) -> None:
+        self.root = page.locator(".labkit-monitor")
+        self.state = self.root.locator(".labkit-monitor-state")
+        self.button = self.root.locator("button.labkit-monitor-stop")
 
-    # Hit: one more card, and the total is the best value of the cards.
-    hit.click()
-    expect(player.locator(".labkit-card")).to_have_count(3)
-    cards = data_cards(player)
-    player_total = hand_total(Card.parse(card) for card in cards)
-    expect(player.locator(".labkit-hand-total")).to_have_attribute(
-        "data-total", str(player_total)
-    )
-    assert player_total < 21, f"the hit ended the round: {cards}"
-    expect(stand).to_be_enabled()
+    def tile(self, name: str):
+        return self.root.locator(f".labkit-monitor-{name}")
 
-    # Stand: the hole card is turned over, the dealer plays, a result.
-    stand.click()
-    expect(result).to_have_count(1)
-    expect(result).to_have_attribute("data-round", str(last_round + 1))
-    expect(dealer.locator('.labkit-card[data-card="??"]')).to_have_count(0)
-    dealer_cards = data_cards(dealer)
-    assert dealer_cards[0] == upcard and len(dealer_cards) >= 2, dealer_cards
-    dealer_total = hand_total(Card.parse(card) for card in dealer_cards)
-    assert shown_total(dealer) == str(dealer_total)
-    assert dealer_total >= 17, f"the dealer stopped drawing below 17: {dealer_cards}"
-    expected = settle(player_total, dealer_total).outcome
-    expect(result).to_have_attribute("data-outcome", expected)
-    expect(deal).to_be_enabled()
-    expect(hit).to_be_disabled()
-    expect(stand).to_be_disabled()
-    score = table.locator(".labkit-bj-score .labkit-score-text")
-    expect(score).to_have_attribute("data-wins", re.compile(r"\d+"))
-    assert score_sum(table) == settled_rounds + 1
+    def value(self, name: str) -> int:
+        return int(self.tile(name).get_attribute("data-value"))
 
-    # Click to redrawn hand, in the page, over many deals.
+
+def measure_deal_latency(page, table: BlackjackPage) -> None:
+    """Click to redrawn hand, in the page, over CLICKS deals."""
     times = []
     for _ in range(CLICKS):
-        expect(deal).to_be_enabled()
+        expect(table.deal).to_be_enabled()
         elapsed, round_number = page.evaluate(TIME_DEAL_JS, 10_000)
         times.append(elapsed)
         page.wait_for_function(ROUND_READY_JS, arg=round_number, timeout=10_000)
-        if result.count() == 0:  # in play; a deal of 21 is settled at once
-            stand.click()
-        expect(result).to_have_attribute("data-round", str(round_number))
+        if table.result.count() == 0:  # in play; a deal of 21 is settled at once
+            table.stand.click()
+        expect(table.result).to_have_attribute("data-round", str(round_number))
     median = statistics.median(times)
     print(
         f"\nclick on Deal to redrawn hand, {CLICKS} clicks: median {median:.1f} ms, "
@@ -231,28 +145,86 @@ def test_play_blackjack_in_jupyterlab(page, jupyterlab):
     )
     assert median < LATENCY_LIMIT_MS, f"median {median:.0f} ms: {sorted(times)}"
 
-    # The monitor's thread has kept the page live: its counters are numbers.
-    served = page.locator(".labkit-monitor .labkit-monitor-served")
-    expect(served).to_have_attribute("data-value", re.compile(r"\d+"))
-    assert int(served.get_attribute("data-value")) >= 5
 
-    # The last cell stops every server, and the monitor shows it.
-    page.evaluate(RUN_COMMAND_ON_LAST_CELL_JS, "notebook:run-cell")
-    last = page.locator(f"{NOTEBOOK} .jp-CodeCell").last
-    last.locator(".jp-OutputArea-output").filter(
-        has_text="every server stopped; no labkit thread left"
-    ).wait_for(timeout=30_000)
-    page.locator(".labkit-monitor .labkit-state-stopped").wait_for(timeout=10_000)
-    errors = stderr_outputs(page)
-    assert not errors, "the notebook wrote to stderr:\n" + "\n---\n".join(errors)
+@pytest.mark.timeout(240)  # the internal waits fail first, with a message
+def test_run_all_then_play_and_rerun_the_server_cell(page, jupyterlab):
+    open_notebook(page, jupyterlab, BLACKJACK)
+    run_all_cells(page, timeout=90)
+    no_stderr(page)
+    assert STOPPED in "\n".join(output_texts(page))
 
-    # A click now meets a stopped server: a sentence, not a traceback.
-    deal.click()
-    message = table.locator(".labkit-bj-message .labkit-message")
-    expect(message).to_contain_text("is gone")
-    expect(deal).to_be_disabled()
-    expect(hit).to_be_disabled()
-    expect(stand).to_be_disabled()
-    expect(table.locator("button.labkit-bj-reconnect")).to_be_enabled()
+    table = BlackjackPage(page)
+    monitor = Monitor(page)
+    expect(table.root).to_have_count(1)
+    expect(monitor.state).to_contain_text("stopped")
+    expect(monitor.button).to_have_text("Start again")
+
+    # The last cell stopped the server: the first click says so and names
+    # one step, and that step brings the table back.
+    table.reconnect_after(table.deal, START_AGAIN)
+    # ... and the monitor follows the server Reconnect started.
+    expect(monitor.state).to_contain_text("running")
+    expect(monitor.tile("open")).to_have_attribute("data-value", "1")
+    served = monitor.value("served")
+
+    # Three rounds by clicks, each checked against the rules.
+    outcomes = [table.play_round() for _ in range(3)]
+    # Seeded (seed=7): the first deal of a connection is 5D 6H against AS;
+    # hitting below 17 draws 2S, then busts or stands, then the dealer's 21.
+    assert outcomes[0] == "LOSE", outcomes
+    expect(monitor.tile("served")).to_have_attribute("data-value", str(served))
+    expect(monitor.tile("open")).to_have_attribute("data-value", "1")
+    measure_deal_latency(page, table)
+
+    # Re-run the cell that starts the server: a new server on a new port. The
+    # table (its cell not re-run) says so; one Reconnect and play on.
+    server_cell = cell_index("3efb77c3")
+    run_cells(page, server_cell, server_cell)
+    table.deal.click()
+    expect(table.message).to_have_text(A_NEW_SERVER)
+    port = A_NEW_SERVER.search(table.message.inner_text()).group(1)
+    table.reconnect.click()
+    expect(table.message).to_have_count(0)
+    expect(monitor.state).to_contain_text(f"127.0.0.1:{port}")
+    expect(monitor.tile("open")).to_have_attribute("data-value", "1")
+    table.play_round()
+
+    # Stop the server from the monitor, start it again there; the table
+    # finds it with one Reconnect.
+    monitor.button.click()
+    expect(monitor.state).to_contain_text("stopped")
+    expect(monitor.button).to_have_text("Start again")
+    monitor.button.click()
+    expect(monitor.state).to_contain_text("running")
+    expect(monitor.state).to_contain_text(f"127.0.0.1:{port}")  # the same port
+    table.reconnect_after(table.deal, "click Reconnect")
+    table.play_round()
+    expect(monitor.tile("open")).to_have_attribute("data-value", "1")
+    no_stderr(page)
+    assert "Traceback" not in "\n".join(output_texts(page))
+
+
+@pytest.mark.timeout(180)
+def test_click_as_the_text_says_then_run_the_cells_below(page, jupyterlab):
+    table_cell = cell_index("0faab6ef")
+    open_notebook(page, jupyterlab, BLACKJACK)
+    run_cells(page, 0, table_cell, timeout=90)
+
+    # "Click Deal, then Hit or Stand": Deal and Hit leave the round in play.
+    table = BlackjackPage(page)
+    expect(table.deal).to_be_enabled()
+    table.deal.click()
+    expect(table.player.locator(".labkit-card")).to_have_count(2)
+    table.hit.click()
+    expect(table.player.locator(".labkit-card")).to_have_count(3)
+
+    run_cells(page, table_cell + 1, timeout=90)
+    no_stderr(page)
     shown = "\n".join(output_texts(page))
-    assert "Traceback" not in shown
+    for fact in (
+        "result: You lose: the dealer's 21 beats your 13.",
+        "checked: every line as the protocol promises",
+        "the same seed dealt every player the same rounds: True",
+        STOPPED,
+    ):
+        assert fact in shown, f"{fact!r} is not on the page:\n{shown}"
