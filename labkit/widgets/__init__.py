@@ -9,7 +9,8 @@ through labkit's clients, over real sockets, wherever the server runs.
     style     the stylesheet every widget carries
     base      LabWidget: display, close
     connected ConnectedWidget: one connection, Reconnect that follows a
-              server started again, a message instead of a traceback
+              server started again (or starts a stopped one again), a
+              message instead of a traceback
     problems  errors -> one sentence saying what to do
     blackjack BlackjackTable
     echo      EchoConsole
