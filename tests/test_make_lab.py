@@ -2,7 +2,8 @@
 
 A clone of this repository (its last commit), ``make lab`` as the README says
 (with this venv, so nothing is installed again), then every notebook opened
-in headless Chromium, run with Run > Run All Cells and saved. The learner's
+in headless Chromium, its outputs cleared, run with Run > Run All Cells and
+saved. The learner's
 work lands in the git-ignored working copies: afterwards ``git status`` shows
 no change to a tracked file, though every copy was saved. The server asks for
 its token, too. Needs Debian's chromium (skipped without it, required in CI).
@@ -25,7 +26,7 @@ import pytest
 pytest.register_assert_rewrite("browser_support")
 
 from browser_support import (  # noqa: E402
-    NOTEBOOK,
+    ARTIFACTS,
     USER_ENV,
     launch_chromium,
     open_notebook,
@@ -39,7 +40,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 
 REPO = Path(__file__).resolve().parent.parent
 TOKEN_URL = re.compile(r"http://127\.0\.0\.1:(\d+)/lab\?token=([0-9a-f]+)")
-# Save the notebook in view, through the front end's own command.
+# The front end's own commands, on the notebook in view. The stored outputs
+# are cleared first, so that what is saved was computed in this run (and
+# run_all_cells can tell fresh execution counts from stored ones).
+CLEAR_OUTPUTS_JS = """() => window.jupyterapp.commands.execute(
+    'notebook:clear-all-cell-outputs')"""
 SAVE_JS = "() => window.jupyterapp.commands.execute('docmanager:save')"
 
 
@@ -51,7 +56,8 @@ class MadeLab:
     token: str
 
     def url(self, path: str) -> str:
-        return f"{self.base_url}{path}?token={self.token}"
+        sep = "&" if "?" in path else "?"
+        return f"{self.base_url}{path}{sep}token={self.token}"
 
 
 def wait_for_token_url(log: Path, process: subprocess.Popen, timeout: float) -> MadeLab:
@@ -78,6 +84,16 @@ def wait_until_saved(path: Path, since: float, timeout: float = 10.0) -> None:
     while path.stat().st_mtime <= since:
         assert time.monotonic() < deadline, f"{path.name} was not saved"
         time.sleep(0.1)
+
+
+def run_and_save(page, lab: MadeLab, copy: Path, since: float) -> None:
+    open_notebook(page, lab, copy.name)
+    page.evaluate(CLEAR_OUTPUTS_JS)
+    run_all_cells(page, timeout=240)
+    errors = stderr_outputs(page)
+    assert not errors, f"{copy.name} wrote to stderr:\n{errors}"
+    page.evaluate(SAVE_JS)
+    wait_until_saved(copy, since)
 
 
 def test_a_learners_saved_runs_never_change_the_tracked_files(tmp_path):
@@ -129,13 +145,16 @@ def test_a_learners_saved_runs_never_change_the_tracked_files(tmp_path):
                 page = context.new_page()
                 page.set_default_timeout(30_000)
                 for copy in copies:
-                    open_notebook(page, lab, copy.name)
-                    run_all_cells(page, timeout=240)
-                    errors = stderr_outputs(page)
-                    assert not errors, f"{copy.name} wrote to stderr:\n{errors}"
-                    assert page.locator(NOTEBOOK).count() == 1
-                    page.evaluate(SAVE_JS)
-                    wait_until_saved(copy, started)
+                    try:
+                        run_and_save(page, lab, copy, started)
+                    except Exception as exc:
+                        ARTIFACTS.mkdir(exist_ok=True)
+                        shot = ARTIFACTS / f"make-lab-{copy.stem}.png"
+                        page.screenshot(path=shot, full_page=True)
+                        raise AssertionError(
+                            f"{copy.name} (screenshot: {shot}):\n{exc}\n"
+                            f"make lab's log:\n{log.read_text()[-3000:]}"
+                        ) from exc
             finally:
                 context.close()
     finally:
