@@ -19,6 +19,7 @@ from .clients import (
     ProtocolError,
     http_get,
 )
+from .learner import LearnerServer, run_server
 from .limits import Limits
 from .servers import SERVICES, make_server
 from .session import LineSession, Session
@@ -49,6 +50,7 @@ __all__ = [
     "TRANSPORTS",
     "ConnectionClosed",
     "HttpResponse",
+    "LearnerServer",
     "LineClient",
     "Limits",
     "LineSession",
@@ -59,6 +61,7 @@ __all__ = [
     "Session",
     "http_get",
     "make_server",
+    "run_server",
     "running",
     "serve",
     "stop_all",

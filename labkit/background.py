@@ -80,6 +80,18 @@ def serve(
     return server
 
 
+def adopt(key: str, start: Callable[[], Server]) -> Server:
+    """Keep the server ``start()`` starts under ``key``, stopping the one there
+    first: how ``labkit.run_server`` replaces a learner's server on a re-run."""
+    with _lock:
+        old = _servers.pop(key, None)
+        if old is not None:
+            old.stop()
+        server = start()
+        _servers[key] = server
+    return server
+
+
 def restartable(server: Server) -> bool:
     """True if ``server`` was started by ``serve``, is stopped, and nothing
     runs in its place: ``restart`` would start it again."""

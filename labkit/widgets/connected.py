@@ -36,6 +36,7 @@ import ipywidgets as widgets
 from ..addresses import format_address, resolve_address
 from ..background import current, restart, restartable
 from ..clients import DEFAULT_TIMEOUT
+from ..learner import LearnerServer
 from ..transports.base import Server
 from .base import LabWidget
 from .problems import RECONNECT, explain
@@ -60,7 +61,8 @@ class ConnectedWidget(LabWidget, Generic[C]):
         self, target, port: int | None = None, *, timeout: float = DEFAULT_TIMEOUT
     ) -> None:
         super().__init__()
-        self.server: Server | None = None  # the handle followed, if given one
+        # the handle followed, if given one: labkit's server or the learner's
+        self.server: Server | LearnerServer | None = None
         self.address: tuple[str, int] = ("", 0)
         self._aim(target, port)
         self.timeout = timeout
@@ -107,7 +109,8 @@ class ConnectedWidget(LabWidget, Generic[C]):
 
     def _aim(self, target, port: int | None) -> None:
         """Connect to ``target`` from now on; follow it if it is a server handle."""
-        self.server = target if port is None and isinstance(target, Server) else None
+        handle = port is None and isinstance(target, (Server, LearnerServer))
+        self.server = target if handle else None
         self.address = resolve_address(target, port)
 
     def _open(self, address: tuple[str, int]) -> C:
