@@ -229,12 +229,13 @@ class LearnerServer:
         ) + errors
 
     def _errors_said(self) -> str:
-        count = len(self.errors)
-        if not count:
+        if not self.errors:
             return ""
         last = self.errors[-1]
-        which = "an error" if count == 1 else f"{count} errors, the last"
-        return f" Its threads raised {which}: {type(last).__name__}: {last}."
+        return (
+            f" Errors so far (server.errors): {len(self.errors)}, the last"
+            f" {type(last).__name__}: {last}."
+        )
 
     def start(self) -> LearnerServer:
         _install_hooks()
