@@ -12,6 +12,7 @@ sockets on loopback. Start here::
 
 from .background import running, serve, stop_all
 from .blackjack.client import BlackjackClient, ServerRefused
+from .check import CheckReport, check
 from .clients import (
     ConnectionClosed,
     HttpResponse,
@@ -43,6 +44,7 @@ def __getattr__(name: str):
 __all__ = [
     "BlackjackClient",
     "BlackjackTable",
+    "CheckReport",
     "EchoConsole",
     "ServerMonitor",
     "ServerRefused",
@@ -59,6 +61,7 @@ __all__ = [
     "Server",
     "ServerError",
     "Session",
+    "check",
     "http_get",
     "make_server",
     "run_server",
