@@ -33,13 +33,18 @@ setup: $(STAMP) ## create .venv and install labkit with its test extras
 
 # .venv/bin first on PATH: `python -m labkit ...` in JupyterLab's terminal then
 # runs the lab's Python, not whatever python the system has. Only notebooks a
-# learner has no copy of yet are copied (new ones after a git pull).
+# learner has no copy of yet are copied (new ones after a git pull); the
+# exercises go to my-notebooks/exercises/, without their solutions.
 # jupyter/overrides.json turns the news and update checks off (they need the
 # internet and pop up over the page).
 lab: $(STAMP) ## start JupyterLab on your working copies in my-notebooks/ (token on)
 	@mkdir -p $(WORK)
 	@for original in notebooks/*.ipynb; do \
 		[ -e $(WORK)/$${original##*/} ] || cp $$original $(WORK)/; \
+	done
+	@mkdir -p $(WORK)/exercises
+	@for original in exercises/*.ipynb; do \
+		[ -e $(WORK)/exercises/$${original##*/} ] || cp $$original $(WORK)/exercises/; \
 	done
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/jupyter lab $(WORK)/ \
 		--no-browser --port=$(JUPYTER_PORT) $(ROOT_FLAG) \
