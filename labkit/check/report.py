@@ -12,6 +12,11 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 
+def _slug(words: str) -> str:
+    """``bytes, not text`` -> ``bytes-not-text``, for a JUnit class name."""
+    return "-".join(words.replace(",", " ").split())
+
+
 @dataclass
 class CaseResult:
     name: str  # kebab-case, e.g. "several-clients"
@@ -98,7 +103,7 @@ class CheckReport:
             case = ET.SubElement(
                 suite,
                 "testcase",
-                classname=f"labkit.check.{self.service}.{result.group}",
+                classname=f"labkit.check.{self.service}.{_slug(result.group)}",
                 name=result.name,
                 time=f"{result.seconds:.3f}",
             )

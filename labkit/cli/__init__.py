@@ -5,6 +5,7 @@
                                    [--max-line BYTES] [--idle-timeout SECONDS|off]
     python -m labkit telnet HOST PORT
     python -m labkit play HOST PORT
+    python -m labkit check SERVICE HOST PORT [--only CASE ...] [--junit FILE]
     python -m labkit bench [--quick] ...
 
 One module a command; this one parses the arguments.
@@ -130,6 +131,20 @@ def build_parser() -> argparse.ArgumentParser:
     game.add_argument("host")
     game.add_argument("port", type=_port)
 
+    checking = commands.add_parser(
+        "check",
+        help="check a server, anyone's, against the protocol",
+        description="Exit status: 0 every case passed, 1 some failed, "
+        "2 no connection or bad arguments.",
+    )
+    checking.add_argument("service", choices=("hello", "echo", "blackjack"))
+    checking.add_argument("host")
+    checking.add_argument("port", type=_port)
+    checking.add_argument(
+        "--only", nargs="+", action="extend", metavar="CASE", help="run these cases"
+    )
+    checking.add_argument("--junit", metavar="FILE", help="also write JUnit XML")
+
     bench.add_arguments(commands.add_parser("bench", help="measure the transports"))
     return parser
 
@@ -155,6 +170,10 @@ def _run(args: argparse.Namespace) -> int:
         return play(args.host, args.port)
     if args.command == "bench":
         return bench.main(args)
+    if args.command == "check":
+        from .check import run_check
+
+        return run_check(args.service, args.host, args.port, args.only, args.junit)
     from .telnet import telnet
 
     return telnet(args.host, args.port)
