@@ -69,32 +69,35 @@ _hooks_lock = threading.Lock()
 def _install_hooks() -> None:
     """Note the owner of every thread a learner server starts; keep their errors.
 
-    Installed once, on the first ``run_server``; other threads pass straight
-    through to the standard behaviour.
+    Installed on the first ``run_server`` (the excepthook again whenever
+    something has replaced it since); other threads pass straight through to
+    the standard behaviour.
     """
     global _hooks_installed
     with _hooks_lock:
-        if _hooks_installed:
-            return
-        original_start = threading.Thread.start
-        original_hook = threading.excepthook
+        if not _hooks_installed:
+            original_start = threading.Thread.start
 
-        def start(thread: threading.Thread) -> None:
-            owner = _owners.get(threading.current_thread())
-            if owner is not None:
-                owner._adopt_thread(thread)
-            original_start(thread)
+            def start(thread: threading.Thread) -> None:
+                owner = _owners.get(threading.current_thread())
+                if owner is not None:
+                    owner._adopt_thread(thread)
+                original_start(thread)
 
-        def excepthook(args) -> None:
-            owner = _owners.get(args.thread) if args.thread is not None else None
-            if owner is None:
-                original_hook(args)
-            else:
-                owner._record(args.exc_value)
+            threading.Thread.start = start  # type: ignore[method-assign]
+            _hooks_installed = True
+        if not getattr(threading.excepthook, "labkit_learner", False):
+            previous = threading.excepthook
 
-        threading.Thread.start = start  # type: ignore[method-assign]
-        threading.excepthook = excepthook
-        _hooks_installed = True
+            def excepthook(args) -> None:
+                owner = _owners.get(args.thread) if args.thread is not None else None
+                if owner is None:
+                    previous(args)
+                else:
+                    owner._record(args.exc_value)
+
+            excepthook.labkit_learner = True  # type: ignore[attr-defined]
+            threading.excepthook = excepthook
 
 
 class _Listener(socket.socket):

@@ -249,3 +249,27 @@ def test_widgets_and_targets_take_the_handle(run):
         assert "Run the cell that starts the server again" in console.message
     finally:
         console.close()
+
+
+def test_errors_are_kept_after_another_excepthook_is_installed(run, capfd):
+    def handler_raises(s):
+        def handle(c):
+            c.close()
+            raise ValueError("in a handler")
+
+        while True:
+            c, a = s.accept()
+            threading.Thread(target=handle, args=(c,)).start()
+
+    run(threaded_echo)  # labkit's hook is in place
+    seen = []
+    before = threading.excepthook
+    threading.excepthook = seen.append  # as another library might
+    try:
+        server = run(handler_raises)
+        socket.create_connection(server.address, timeout=5).close()
+        assert wait_until(lambda: server.errors), server.message
+        assert isinstance(server.errors[0], ValueError) and not seen
+    finally:
+        threading.excepthook = before
+    assert "Traceback" not in "".join(capfd.readouterr())
