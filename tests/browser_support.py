@@ -3,9 +3,10 @@
 The pieces, each usable alone:
 
 - ``JupyterLab.start(workdir)``: ``jupyter lab`` from this venv on a free port
-  with a random token, serving a scratch copy of ``notebooks/`` with the
-  stored outputs removed (so whatever the page shows was computed now, and
-  the browser never saves into the repository). The user's own Jupyter
+  with a random token, serving a scratch copy of ``notebooks/`` (and of any
+  other ``folders`` it is given) with the stored outputs removed (so
+  whatever the page shows was computed now, and the browser never saves into
+  the repository). The user's own Jupyter
   config, settings, workspaces, user-level data dir and IPython profile are
   replaced by empty scratch ones; the venv's labextensions and kernelspecs
   (under ``sys.prefix``) stay visible, so ipywidgets still render.
@@ -131,8 +132,19 @@ class JupyterLab:
 
     @classmethod
     @contextmanager
-    def start(cls, workdir: Path, *, timeout: float = 60.0):
-        """Start JupyterLab in ``workdir`` (scratch); stop it on exit."""
+    def start(
+        cls,
+        workdir: Path,
+        *,
+        timeout: float = 60.0,
+        folders: dict[str, Path] | None = None,
+    ):
+        """Start JupyterLab in ``workdir`` (scratch); stop it on exit.
+
+        ``folders`` serves more notebooks beside notebooks/'s, as ``make lab``
+        does: {"exercises": path} puts path's notebooks (outputs removed)
+        in the served root's exercises/.
+        """
         root = workdir / "notebooks"
         root.mkdir(parents=True)
         for notebook in sorted(NOTEBOOKS.glob("*.ipynb")):
@@ -140,6 +152,10 @@ class JupyterLab:
         for other in NOTEBOOKS.iterdir():
             if other.is_file() and other.suffix != ".ipynb":
                 shutil.copy2(other, root / other.name)
+        for name, source in (folders or {}).items():
+            (root / name).mkdir(parents=True)
+            for notebook in sorted(source.glob("*.ipynb")):
+                strip_outputs(notebook, root / name / notebook.name)
 
         home = workdir / "jupyter"
         dirs = {

@@ -1,0 +1,125 @@
+"""Exercise 3 as a learner does it: JupyterLab in headless Chromium.
+
+Opens the threaded echo exercise where ``make lab`` puts it (exercises/),
+pastes a server into the cell marked ``# YOUR SERVER HERE``, runs that cell
+and the check cell, and reads the check's widget: a row per case,
+``.labkit-check-row[data-case][data-passed]``. The threaded solution turns
+every row green; the iterative one (exercise 2's) leaves exactly the
+several-clients row red, with its hint.
+
+Needs Debian's chromium (skipped without it, required in CI); on failure the
+page's screenshot is kept in test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+pytest.register_assert_rewrite("browser_support")
+pytest_plugins = ["browser_support"]
+
+from browser_support import (  # noqa: E402
+    JupyterLab,
+    open_notebook,
+    run_cells,
+    stderr_outputs,
+)
+from test_exercises import (  # noqa: E402
+    ALL,
+    EXERCISES,
+    MARK,
+    solution_source,
+)
+
+from labkit.check import CASES, case_names  # noqa: E402
+
+pytestmark = pytest.mark.browser
+expect = pytest.importorskip("playwright.sync_api").expect
+expect.set_options(timeout=10_000)
+
+ITERATIVE, THREADED = ALL[1], ALL[2]  # exercises 2 and 3
+SEVERAL = "several-clients"
+
+# The source of cell ``index`` as the front end holds it (what runs).
+CELL_SOURCE_JS = """(index) => window.jupyterapp.shell.currentWidget.content
+    .widgets[index].model.sharedModel.getSource()"""
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory):
+    """JupyterLab serving the exercises in exercises/, as make lab does."""
+    with JupyterLab.start(
+        tmp_path_factory.mktemp("jupyterlab"), folders={"exercises": EXERCISES}
+    ) as lab:
+        yield lab
+
+
+def cell_indices(lab: JupyterLab, notebook: str) -> tuple[int, int]:
+    """The indices of the marked cell and of the check cell."""
+    cells = nbformat.read(lab.root / "exercises" / f"{notebook}.ipynb", 4).cells
+    code = [(i, c.source) for i, c in enumerate(cells) if c.cell_type == "code"]
+    marked = [i for i, source in code if MARK in source]
+    checks = [i for i, source in code if "labkit.check(" in source]
+    assert len(marked) == len(checks) == 1, (marked, checks)
+    return marked[0], checks[0]
+
+
+def paste_into_cell(page, index: int, source: str) -> None:
+    """Select all of the cell's text and paste ``source`` over it, as a
+    learner does; the pasted text keeps its indentation."""
+    editor = page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".cm-content")
+    editor.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.insert_text(source)
+    assert page.evaluate(CELL_SOURCE_JS, index) == source
+
+
+def server_cell(exercise) -> str:
+    """A solution as a learner's cell: the function, then run_server."""
+    return (
+        solution_source(exercise)
+        + f"\n\nserver = labkit.run_server({exercise.function})\n"
+        + "print(server.message)"
+    )
+
+
+def rows(page, check: int):
+    return page.locator(".jp-Notebook .jp-Cell").nth(check).locator(".labkit-check-row")
+
+
+@pytest.mark.timeout(150)  # the internal waits fail first, with a message
+def test_exercise_3_threaded_is_all_green_iterative_fails_several_clients(
+    page, jupyterlab
+):
+    marked, check = cell_indices(jupyterlab, THREADED.notebook)
+    cases = case_names("echo")
+    open_notebook(page, jupyterlab, f"exercises/{THREADED.notebook}.ipynb")
+    run_cells(page, 0, marked - 1)  # import labkit
+
+    # The threaded solution: every case green.
+    paste_into_cell(page, marked, server_cell(THREADED))
+    run_cells(page, marked, check)
+    expect(rows(page, check)).to_have_count(len(cases))
+    expect(rows(page, check).and_(page.locator('[data-passed="true"]'))).to_have_count(
+        len(cases)
+    )
+    assert [row.get_attribute("data-case") for row in rows(page, check).all()] == cases
+
+    # The iterative one: several-clients alone is red, and says why.
+    paste_into_cell(page, marked, server_cell(ITERATIVE))
+    run_cells(page, marked, check)
+    red = rows(page, check).and_(page.locator('[data-passed="false"]'))
+    expect(red).to_have_count(1)
+    expect(red).to_have_attribute("data-case", SEVERAL)
+    hint = next(case.hint for case in CASES["echo"] if case.name == SEVERAL)
+    expect(red.locator(".labkit-check-hint")).to_have_text(f"hint: {hint}")
+    expect(rows(page, check).and_(page.locator('[data-passed="true"]'))).to_have_count(
+        len(cases) - 1
+    )
+
+    # The last cell stops the learner's server.
+    run_cells(page, check + 1)
+    last = page.locator(".jp-Notebook .jp-Cell").last.locator(".jp-OutputArea")
+    expect(last).to_contain_text("is stopped")
+    assert not stderr_outputs(page)
