@@ -26,24 +26,35 @@ help: ## list the targets
 # The stamp is newer than pyproject.toml once the install has succeeded.
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install -e ".[test]"
+	$(VENV)/bin/python -m pip install -e ".[test,course]"
 	touch $@
 
-setup: $(STAMP) ## create .venv and install labkit with its test extras
+setup: $(STAMP) ## create .venv and install labkit with its test and course extras
+
+# The exercises as learners get them: nbgrader's student release of the
+# source notebooks in course/source/exercises/ (the one copy, with solutions
+# and hidden tests), made again when a source changes. nbgrader runs alembic
+# from PATH, hence the venv's bin/ first.
+RELEASE := course/release/exercises
+$(RELEASE)/.made: $(STAMP) course/nbgrader_config.py $(wildcard course/source/exercises/*.ipynb)
+	cd course && PATH="$(abspath $(VENV))/bin:$$PATH" "$(abspath $(VENV))/bin/nbgrader" \
+		generate_assignment exercises --force --no-db --log-level=WARN
+	touch $@
 
 # .venv/bin first on PATH: `python -m labkit ...` in JupyterLab's terminal then
 # runs the lab's Python, not whatever python the system has. Only notebooks a
 # learner has no copy of yet are copied (new ones after a git pull); the
-# exercises go to my-notebooks/exercises/, without their solutions.
+# exercises' student release goes to my-notebooks/exercises/.
 # jupyter/overrides.json turns the news and update checks off (they need the
-# internet and pop up over the page).
-lab: $(STAMP) ## start JupyterLab on your working copies in my-notebooks/ (token on)
+# internet and pop up over the page); jupyter/page_config.json hides
+# nbgrader's menus, which are for instructors.
+lab: $(STAMP) $(RELEASE)/.made ## start JupyterLab on your working copies in my-notebooks/ (token on)
 	@mkdir -p $(WORK)
 	@for original in notebooks/*.ipynb; do \
 		[ -e $(WORK)/$${original##*/} ] || cp $$original $(WORK)/; \
 	done
 	@mkdir -p $(WORK)/exercises
-	@for original in exercises/*.ipynb; do \
+	@for original in $(RELEASE)/*.ipynb; do \
 		[ -e $(WORK)/exercises/$${original##*/} ] || cp $$original $(WORK)/exercises/; \
 	done
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/jupyter lab $(WORK)/ \

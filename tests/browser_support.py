@@ -191,6 +191,9 @@ class JupyterLab:
             f"--IdentityProvider.token={token}",
             "--LabApp.news_url=",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            # make lab's app settings: its page_config.json disables the
+            # instructors' nbgrader menus, which learners do not see either.
+            f"--LabApp.app_settings_dir={REPO / 'jupyter'}",
             # window.jupyterapp: lets a test ask the front end whether the
             # notebook's kernel is connected (the status bar says "Idle" before).
             "--LabApp.expose_app_in_browser=True",

@@ -1,6 +1,7 @@
 """Exercise 3 as a learner does it: JupyterLab in headless Chromium.
 
-Opens the threaded echo exercise where ``make lab`` puts it (exercises/),
+Opens the threaded echo exercise of the student release (made by nbgrader
+from course/source/) where ``make lab`` puts it (exercises/),
 pastes a server into the cell marked ``# YOUR SERVER HERE``, runs that cell
 and the check cell, and reads the check's widget: a row per case,
 ``.labkit-check-row[data-case][data-passed]``. The threaded solution turns
@@ -16,8 +17,8 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-pytest.register_assert_rewrite("browser_support")
-pytest_plugins = ["browser_support"]
+pytest.register_assert_rewrite("browser_support", "course_support")
+pytest_plugins = ["browser_support", "course_support"]
 
 from browser_support import (  # noqa: E402
     JupyterLab,
@@ -25,11 +26,11 @@ from browser_support import (  # noqa: E402
     run_cells,
     stderr_outputs,
 )
-from test_exercises import (  # noqa: E402
+from course_support import (  # noqa: E402
     ALL,
-    EXERCISES,
     MARK,
     solution_source,
+    with_solution,
 )
 
 from labkit.check import CASES, case_names  # noqa: E402
@@ -47,10 +48,10 @@ CELL_SOURCE_JS = """(index) => window.jupyterapp.shell.currentWidget.content
 
 
 @pytest.fixture(scope="module")
-def jupyterlab(tmp_path_factory):
-    """JupyterLab serving the exercises in exercises/, as make lab does."""
+def jupyterlab(tmp_path_factory, student_release):
+    """JupyterLab serving the student release in exercises/, as make lab does."""
     with JupyterLab.start(
-        tmp_path_factory.mktemp("jupyterlab"), folders={"exercises": EXERCISES}
+        tmp_path_factory.mktemp("jupyterlab"), folders={"exercises": student_release}
     ) as lab:
         yield lab
 
@@ -75,15 +76,6 @@ def paste_into_cell(page, index: int, source: str) -> None:
     assert page.evaluate(CELL_SOURCE_JS, index) == source
 
 
-def server_cell(exercise) -> str:
-    """A solution as a learner's cell: the function, then run_server."""
-    return (
-        solution_source(exercise)
-        + f"\n\nserver = labkit.run_server({exercise.function})\n"
-        + "print(server.message)"
-    )
-
-
 def rows(page, check: int):
     return page.locator(".jp-Notebook .jp-Cell").nth(check).locator(".labkit-check-row")
 
@@ -95,10 +87,16 @@ def test_exercise_3_threaded_is_all_green_iterative_fails_several_clients(
     marked, check = cell_indices(jupyterlab, THREADED.notebook)
     cases = case_names("echo")
     open_notebook(page, jupyterlab, f"exercises/{THREADED.notebook}.ipynb")
+    # As in make lab: nbgrader's menus (an instructor's) are not loaded.
+    plugins = page.evaluate("() => window.jupyterapp.listPlugins()")
+    assert "@jupyterlab/notebook-extension:tracker" in plugins
+    assert not [
+        p for p in plugins if p.startswith(("@jupyter/nbgrader", "@jupyter-notebook"))
+    ]
     run_cells(page, 0, marked - 1)  # import labkit
 
     # The threaded solution: every case green.
-    paste_into_cell(page, marked, server_cell(THREADED))
+    paste_into_cell(page, marked, with_solution(THREADED))
     run_cells(page, marked, check)
     expect(rows(page, check)).to_have_count(len(cases))
     expect(rows(page, check).and_(page.locator('[data-passed="true"]'))).to_have_count(
@@ -107,7 +105,11 @@ def test_exercise_3_threaded_is_all_green_iterative_fails_several_clients(
     assert [row.get_attribute("data-case") for row in rows(page, check).all()] == cases
 
     # The iterative one: several-clients alone is red, and says why.
-    paste_into_cell(page, marked, server_cell(ITERATIVE))
+    # exercise 2's solution, run under exercise 3's name
+    iterative = with_solution(THREADED, solution_source(ITERATIVE)).replace(
+        f"run_server({THREADED.function})", f"run_server({ITERATIVE.function})"
+    )
+    paste_into_cell(page, marked, iterative)
     run_cells(page, marked, check)
     red = rows(page, check).and_(page.locator('[data-passed="false"]'))
     expect(red).to_have_count(1)

@@ -1,7 +1,9 @@
-"""The exercises (exercises/NN-*.ipynb) and their solutions (exercises/solutions/).
+"""The exercises (course/source/exercises/, nbgrader source notebooks) and the
+student release that nbgrader makes of them.
 
 Each solution passes its exercise's check in full, run by labkit.run_server;
-each untouched starter fails it, quickly and without a traceback; and each
+the release holds no solution and no hidden test, and each of its untouched
+starters fails the check, quickly and without a traceback; and each released
 notebook runs top to bottom, as handed out and with the solution put into
 its marked cell, its check cell showing the report rather than raising.
 """
@@ -9,46 +11,36 @@ its marked cell, its check cell showing the report rather than raising.
 from __future__ import annotations
 
 import ast
-import importlib.util
 import time
-from dataclasses import dataclass
-from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-import labkit
+# course_support is this module's plugin too (the student_release fixture),
+# registered before the import so that its asserts are rewritten.
+pytest.register_assert_rewrite("course_support")
+pytest_plugins = ["course_support"]
 
-EXERCISES = Path(__file__).resolve().parent.parent / "exercises"
-MARK = "# YOUR SERVER HERE"
+from course_support import (  # noqa: E402
+    ALL,
+    BEGIN,
+    END,
+    MARK,
+    SOURCE,
+    Exercise,
+    marked_cell,
+    solution_source,
+    with_solution,
+)
 
+import labkit  # noqa: E402
 
-@dataclass(frozen=True)
-class Exercise:
-    notebook: str
-    solution: str  # exercises/solutions/<solution>.py
-    function: str  # the server function, in the starter and in the solution
-    service: str
-
-
-ALL = [
-    Exercise("01-hello", "01_hello", "hello_server", "hello"),
-    Exercise("02-echo", "02_echo", "echo_server", "echo"),
-    Exercise("03-threaded-echo", "03_threaded_echo", "threaded_echo_server", "echo"),
-    Exercise("04-blackjack", "04_blackjack", "blackjack_server", "blackjack"),
-]
 ids = [exercise.notebook for exercise in ALL]
 
 
-def read_notebook(exercise: Exercise):
-    return nbformat.read(EXERCISES / f"{exercise.notebook}.ipynb", as_version=4)
-
-
-def marked_cell(notebook):
-    cells = [c for c in notebook.cells if c.cell_type == "code" and MARK in c.source]
-    assert len(cells) == 1, f"one cell marked {MARK!r}, not {len(cells)}"
-    return cells[0]
+def read_release(release, exercise: Exercise):
+    return nbformat.read(release / f"{exercise.notebook}.ipynb", as_version=4)
 
 
 def check_cell(notebook):
@@ -61,9 +53,9 @@ def check_cell(notebook):
     return cells[0]
 
 
-def only_of(exercise: Exercise) -> list[str] | None:
+def only_of(notebook, exercise: Exercise) -> list[str] | None:
     """The ``only=`` of the notebook's check cell: what the exercise asks."""
-    call = ast.parse(check_cell(read_notebook(exercise)).source)
+    call = ast.parse(check_cell(notebook).source)
     for node in ast.walk(call):
         if isinstance(node, ast.Call) and ast.unparse(node.func) == "labkit.check":
             assert ast.literal_eval(node.args[0]) == exercise.service
@@ -74,24 +66,35 @@ def only_of(exercise: Exercise) -> list[str] | None:
     raise AssertionError("the check cell calls labkit.check")
 
 
-def solution_source(exercise: Exercise) -> str:
-    return (EXERCISES / "solutions" / f"{exercise.solution}.py").read_text()
-
-
 def load_solution(exercise: Exercise):
-    path = EXERCISES / "solutions" / f"{exercise.solution}.py"
-    spec = importlib.util.spec_from_file_location(f"solution_{exercise.solution}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return getattr(module, exercise.function)
+    namespace: dict = {}
+    exec(compile(solution_source(exercise), exercise.notebook, "exec"), namespace)
+    return namespace[exercise.function]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("exercise", ALL, ids=ids)
+def test_the_release_has_the_starter_and_no_solution(exercise, student_release):
+    source = nbformat.read(SOURCE / f"{exercise.notebook}.ipynb", as_version=4)
+    release = read_release(student_release, exercise)
+    lines = marked_cell(source).source.split("\n")
+    starter = lines[: lines.index(BEGIN)] + [""] + lines[lines.index(END) + 1 :]
+    assert marked_cell(release).source == "\n".join(starter)
+    text = "\n".join(cell.source for cell in release.cells)
+    for secret in (BEGIN, END, "HIDDEN TESTS", solution_source(exercise).strip()):
+        assert secret not in text, f"the release holds {secret[:60]!r}"
+    check_cell(release)  # the graded cells call no check: theirs is hidden
+    graded = [c for c in release.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    assert graded and all(c.metadata.nbgrader.locked for c in graded)
 
 
 @pytest.mark.timeout(90)
 @pytest.mark.parametrize("exercise", ALL, ids=ids)
-def test_the_solution_passes_its_check(exercise, no_leaks, capfd):
+def test_the_solution_passes_its_check(exercise, student_release, no_leaks, capfd):
+    only = only_of(read_release(student_release, exercise), exercise)
     server = labkit.run_server(load_solution(exercise))
     try:
-        report = labkit.check(exercise.service, server, only=only_of(exercise))
+        report = labkit.check(exercise.service, server, only=only)
         assert report.ok, str(report)
         assert not server.errors, server.errors
     finally:
@@ -101,8 +104,10 @@ def test_the_solution_passes_its_check(exercise, no_leaks, capfd):
 
 @pytest.mark.timeout(90)
 @pytest.mark.parametrize("exercise", ALL, ids=ids)
-def test_the_untouched_starter_fails_cleanly(exercise, no_leaks, capfd):
-    notebook = read_notebook(exercise)
+def test_the_untouched_starter_fails_cleanly(
+    exercise, student_release, no_leaks, capfd
+):
+    notebook = read_release(student_release, exercise)
     cell = marked_cell(notebook)
     namespace: dict = {"labkit": labkit}
     exec(compile(cell.source, f"{exercise.notebook} starter", "exec"), namespace)
@@ -110,7 +115,9 @@ def test_the_untouched_starter_fails_cleanly(exercise, no_leaks, capfd):
     try:
         assert server.running, server.message
         began = time.monotonic()
-        report = labkit.check(exercise.service, server, only=only_of(exercise))
+        report = labkit.check(
+            exercise.service, server, only=only_of(notebook, exercise)
+        )
         took = time.monotonic() - began
         assert not report.ok and report.failures
         assert str(report).splitlines()[-1] == (
@@ -122,12 +129,12 @@ def test_the_untouched_starter_fails_cleanly(exercise, no_leaks, capfd):
     assert "Traceback" not in "".join(capfd.readouterr())
 
 
-def run_notebook(notebook) -> None:
+def run_notebook(notebook, where) -> None:
     client = NotebookClient(
         notebook,
         timeout=120,
         kernel_name="python3",
-        resources={"metadata": {"path": str(EXERCISES)}},
+        resources={"metadata": {"path": str(where)}},
     )
     client.execute()
 
@@ -162,15 +169,14 @@ def assert_ran_cleanly(notebook) -> None:
 
 @pytest.mark.timeout(180)
 @pytest.mark.parametrize("exercise", ALL, ids=ids)
-def test_the_notebook_runs_as_handed_out(exercise):
-    notebook = read_notebook(exercise)
+def test_the_notebook_runs_as_handed_out(exercise, student_release):
+    notebook = read_release(student_release, exercise)
     assert all(
         not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code"
     ), "exercises are stored without outputs"
     text = "\n".join(cell.source for cell in notebook.cells)
     assert "Things to try" in text and MARK in text
-    assert "solutions" not in text  # the learner's copy points to none
-    run_notebook(notebook)
+    run_notebook(notebook, student_release)
     assert_ran_cleanly(notebook)
     passed, total = last_report_line(notebook)
     assert passed < total
@@ -179,15 +185,12 @@ def test_the_notebook_runs_as_handed_out(exercise):
 
 @pytest.mark.timeout(180)
 @pytest.mark.parametrize("exercise", ALL, ids=ids)
-def test_the_notebook_with_the_solution_in_its_cell_is_all_green(exercise):
-    notebook = read_notebook(exercise)
-    cell = marked_cell(notebook)
-    cell.source = (
-        solution_source(exercise)
-        + f"\n\nserver = labkit.run_server({exercise.function})\n"
-        + "print(server.message)\n"
-    )
-    run_notebook(notebook)
+def test_the_notebook_with_the_solution_in_its_cell_is_all_green(
+    exercise, student_release
+):
+    notebook = read_release(student_release, exercise)
+    marked_cell(notebook).source = with_solution(exercise)
+    run_notebook(notebook, student_release)
     assert_ran_cleanly(notebook)
     passed, total = last_report_line(notebook)
     assert passed == total > 0
