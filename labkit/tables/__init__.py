@@ -3,8 +3,11 @@
     shoe    N decks shuffled together, cut at 75%, seeded
     rules   the casino's rules: splits, doubles, insurance, S17/H17, 3:2
     lines   the text of every table line (docs/protocol.md, "tables")
+    table   one table as a state machine: commands and a clock in, lines out
 
-Nothing here does I/O. Cards and totals are version 1's
+Nothing here does I/O: a service feeds a :class:`Table` what its
+connections send and routes the :class:`Send` lines it returns (see
+:mod:`labkit.tables.table` for how). Cards and totals are version 1's
 (:mod:`labkit.blackjack.game`).
 """
 
@@ -25,16 +28,23 @@ from .rules import (
     settle,
 )
 from .shoe import CUT, Shoe, ShoeEmpty
+from .table import COMMANDS, Output, Seat, SeatEmptied, Send, Table
 
 __all__ = [
+    "COMMANDS",
     "CUT",
     "DEFAULT_RULES",
     "MAX_HANDS",
+    "Output",
     "Payout",
     "PlayerHand",
     "Rules",
+    "Seat",
+    "SeatEmptied",
+    "Send",
     "Shoe",
     "ShoeEmpty",
+    "Table",
     "dealer_draws",
     "dealer_peeks",
     "insurance_net",
