@@ -272,9 +272,9 @@ def test_refusals_change_nothing():
     assert to(table.command("ann", "SPLIT"), "ann") == [
         "ERROR NOT-NOW SPLIT is not offered; TURN lists what is"
     ]
-    # 500 of 1000 chips are staked: no double of the 500 is offered... until
-    # the bet is 500 and the chips are 1000, which is exactly enough.
+    # A bet of 500 stakes half of 1000 chips: the other 500 pay for a double.
     assert table.seats[1].available == 500
+    assert table.turn == (1, 1)
     with pytest.raises(ValueError):
         table.command("ann", "DEAL")
     with pytest.raises(LookupError):
