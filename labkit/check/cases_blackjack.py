@@ -4,7 +4,8 @@ Every line the server sends goes through labkit's protocol checker
 (:mod:`labkit.blackjack.check`), in every case: the rules are checked
 whatever a case is about. The rules' own cases share one pool of rounds,
 played once per run with three strategies, enough for bugs that show only
-in some rounds (a soft 17, an ace, a card dealt twice). A broken rule is
+in some rounds (an ace, a card dealt twice), then until a dealer has shown
+a soft 17, the rarest case the rules name. A broken rule is
 filed under the case that names it; after one, the pool goes on with a new
 connection, so one bug does not hide another.
 """
@@ -23,11 +24,6 @@ GREETING = "WELCOME labkit-blackjack/1 <text>, as the first line"
 PLAYERS = 5
 IAC, IP, DO, WILL, WONT, SB, SE, NOP = 255, 244, 253, 251, 252, 250, 240, 241
 TIMING_MARK = 6
-STRATEGIES = (  # name, hits at this total, rounds
-    ("hit below 17", lambda total: total < 17, 100),
-    ("always stand", lambda total: False, 70),
-    ("always hit", lambda total: True, 70),
-)
 MAX_RULE_BREAKS = 30  # new connections the pool opens after broken rules
 PAUSE = 0.1  # between the pieces of a line, so they arrive as separate reads
 
@@ -73,6 +69,7 @@ class Player:
         self.checker = Checker() if rules else _RulesAside()
         self.last: object = None  # the last line's event
         self.hand: Hand | None = None  # the player's hand as last shown
+        self.dealer_soft_17 = False  # a dealer who must stand showed a soft 17
         self.supplied_turn = False
         self._read(GREETING)
         if not self.checker.greeted:
@@ -95,6 +92,9 @@ class Player:
         self.last = event
         if isinstance(event, Hand) and event.who == "PLAYER":
             self.hand = event
+        if isinstance(event, Hand) and event.who == "DEALER" and _soft_17(event):
+            if self.total <= BLACKJACK:  # so the dealer's rule applies
+                self.dealer_soft_17 = True
 
     def send(self, text: str, end: bytes = b"\r\n") -> None:
         """Send the line ``text``."""
@@ -176,6 +176,10 @@ RULES = {  # case: the words of the checker's messages that name its rule
 }
 
 
+def _soft_17(hand: Hand) -> bool:
+    return hand.total == 17 and sum(card.points for card in hand.cards) < 17
+
+
 def _rule(message: str) -> str:
     for case, words in RULES.items():
         if any(word in message for word in words):
@@ -198,6 +202,7 @@ class Evidence:
 @dataclass
 class Rounds:
     played: int = 0
+    soft_17: bool = False  # a dealer's soft 17 was shown
     broken: dict[str, Evidence] = field(default_factory=dict)
     stopped: Evidence | None = None  # the rounds could not go on
 
@@ -219,11 +224,31 @@ def rounds(probe: Probe) -> Rounds:
     return pool
 
 
+def _rounds(count: int):
+    return lambda pool, played: played < count
+
+
+def _until_soft_17(pool: Rounds, played: int) -> bool:
+    """A dealer shows a soft 17 in about 1 round in 60 when the player stands:
+    the pool plays on until one was shown, so a dealer that hits it cannot
+    hide in a lucky run."""
+    seen = pool.soft_17 or "dealer-rule" in pool.broken
+    return not seen and played < 1000
+
+
+STRATEGIES = (  # name, hits at this total, plays one more round
+    ("hit below 17", lambda total: total < 17, _rounds(100)),
+    ("always stand", lambda total: False, _rounds(70)),
+    ("always hit", lambda total: True, _rounds(70)),
+    ("stand until a soft 17", lambda total: False, _until_soft_17),
+)
+
+
 def _play(probe: Probe, pool: Rounds) -> None:
     breaks = 0
-    for name, hits, count in STRATEGIES:
+    for name, hits, more in STRATEGIES:
         player, played = None, 0
-        while played < count:
+        while more(pool, played):
             if player is None:
                 player = Player(probe, name, rules=True)
             probe.sent.clear()
@@ -241,6 +266,7 @@ def _play(probe: Probe, pool: Rounds) -> None:
                 continue
             played += 1
             pool.played += 1
+            pool.soft_17 = pool.soft_17 or player.dealer_soft_17
             if player.supplied_turn:
                 pool.broken.setdefault(
                     "turn-line",
@@ -489,7 +515,7 @@ CASES = [
     _case(
         "round-lines",
         "rules of the game",
-        "each command gets the lines the protocol promises, in order, over 240 rounds",
+        "each command gets the lines the protocol promises, in order, in 240+ rounds",
         "follow 'A round, line by line' in docs/protocol.md: DEAL gives "
         "HAND DEALER ? <up> ??, HAND PLAYER ..., TURN HIT STAND",
         rule("round-lines"),
