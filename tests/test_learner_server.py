@@ -15,6 +15,7 @@ from support import wait_until
 
 import labkit
 from labkit.background import current
+from labkit.check import CannotConnect
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -208,6 +209,10 @@ def test_a_stub_fails_at_once_and_says_why(run):
     assert server.message.startswith(
         "my_server stopped with an error: NotImplementedError: write your server"
     )
+    # A check of it says the same, not only that nothing listens.
+    with pytest.raises(CannotConnect) as caught:
+        labkit.check("echo", server)
+    assert str(caught.value).endswith(server.message)
 
 
 def test_a_function_that_returns_says_so(run):

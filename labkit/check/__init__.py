@@ -20,6 +20,7 @@ they teach (framing, concurrency, the end of a session, ...).
 
 from __future__ import annotations
 
+from ..addresses import format_address
 from . import cases_blackjack, cases_echo, cases_hello
 from .report import CaseResult, CheckReport
 from .runner import CannotConnect, Case, run_cases
@@ -74,7 +75,13 @@ def check(service: str, target, *, only: list[str] | None = None) -> CheckReport
                 + ", ".join(case_names(service))
             )
         cases = [case for case in cases if case.name in only]
-    return run_cases(service, parse_target(target), cases)
+    address = parse_target(target)
+    if getattr(target, "running", True) is False and hasattr(target, "message"):
+        # A learner's server that ended says why, which "nothing listens" cannot.
+        raise CannotConnect(
+            f"nothing listens on {format_address(*address)}: {target.message}"
+        )
+    return run_cases(service, address, cases)
 
 
 __all__ = [
