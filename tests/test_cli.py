@@ -215,6 +215,10 @@ def spawn_in_a_terminal(command: str, server: ServeProcess) -> pexpect.spawn:
         ["-m", "labkit", command, server.host, str(server.port)],
         timeout=10,
         encoding="utf-8",
+        # As a terminal's shell starts a command: with Ctrl-C's SIGINT at its
+        # default, even when this test runs with it ignored (a CI job in the
+        # background of a shell without job control).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     child.expect_exact(FIRST_PROMPT[command])
     return child
