@@ -12,6 +12,10 @@ listening socket and runs the accept loop::
     server = labkit.run_server(my_server)   # 127.0.0.1, a free port
     labkit.check("hello", server)
 
+It may be a ``socketserver`` handler class instead, the lecture's
+SocketServer way: ``labkit.run_server(EchoHandler)`` serves it with a
+``ThreadingTCPServer``, a thread per connection, on the same listening socket.
+
 ``run_server`` binds and listens before the thread starts, so a client can
 connect as soon as it returns. Running the cell again replaces the earlier
 server (by the function's name, or ``name=``): it is stopped first.
@@ -34,6 +38,8 @@ from __future__ import annotations
 import inspect
 import os
 import socket
+import socketserver
+import sys
 import threading
 import time
 import warnings
@@ -138,6 +144,53 @@ def _close_hard(sock: socket.socket) -> None:
         return
     if fd >= 0:
         os.close(fd)
+
+
+class _HandlerServer(socketserver.ThreadingTCPServer):
+    """socketserver's threaded server, serving on the listener of ``run_server``.
+
+    So a learner's handler class gets what a learner's function gets: its
+    connections are accepted by the ``_Listener`` (``stop()`` closes each
+    one, and ``serve_forever`` ends on the ``ServerStopped`` that ``accept``
+    raises), and its handler threads are counted. ``socketserver`` prints a
+    handler's exception to stderr, into whichever cell runs: it is kept in
+    ``errors`` instead.
+    """
+
+    daemon_threads = True  # the kernel never waits for a handler to exit
+    block_on_close = False  # stop() joins the handler threads, within a bound
+
+    def __init__(self, listener: _Listener, handler_class: type) -> None:
+        address = listener.getsockname()[:2]
+        super().__init__(address, handler_class, bind_and_activate=False)
+        self.socket.close()  # the socket __init__ made, never bound: use ours
+        self.socket = listener
+        self.learner = listener._server
+
+    def service_actions(self) -> None:
+        # serve_forever calls it after every poll: a stop that a poll missed
+        # still ends the loop within poll_interval
+        if self.learner.stopping:
+            raise ServerStopped("the server was stopped")
+
+    def handle_error(self, request, client_address) -> None:
+        self.learner._record(sys.exc_info()[1])
+
+
+def _serve_with_socketserver(handler_class: type):
+    """The server function that serves ``handler_class`` on the listener."""
+
+    def serve(listener: _Listener) -> None:
+        _HandlerServer(listener, handler_class).serve_forever(poll_interval=0.1)
+
+    serve.__name__ = handler_class.__name__
+    return serve
+
+
+def _is_handler_class(function) -> bool:
+    return isinstance(function, type) and issubclass(
+        function, socketserver.BaseRequestHandler
+    )
 
 
 class LearnerServer:
@@ -325,11 +378,15 @@ def run_server(
 ) -> LearnerServer:
     """Run ``function(listening_socket)`` in a background thread; return its handle.
 
-    The socket listens on ``host`` and a free port (``server.port``). Running
-    the cell again replaces the server of the same name (by default the
-    function's name): the old one is stopped first. ``server.stop()`` or
+    ``function`` may also be a ``socketserver.BaseRequestHandler`` subclass:
+    a ``ThreadingTCPServer`` serves it, a thread per connection. The socket
+    listens on ``host`` and a free port (``server.port``). Running the cell
+    again replaces the server of the same name (by default the function's or
+    the class's name): the old one is stopped first. ``server.stop()`` or
     ``labkit.stop_all()`` stops it.
     """
+    if _is_handler_class(function):
+        function = _serve_with_socketserver(function)
     if not callable(function):
         raise TypeError(
             f"run_server needs your server function, not {type(function).__name__}"

@@ -7,6 +7,7 @@ in a cell: a function that takes the listening socket and runs the accept loop.
 from __future__ import annotations
 
 import socket
+import socketserver
 import threading
 import time
 
@@ -278,3 +279,77 @@ def test_errors_are_kept_after_another_excepthook_is_installed(run, capfd):
     finally:
         threading.excepthook = before
     assert "Traceback" not in "".join(capfd.readouterr())
+
+
+# -- a socketserver handler class, the lecture's SocketServer way -------------
+
+
+class EchoHandler(socketserver.StreamRequestHandler):
+    def handle(self):
+        try:
+            while data := self.request.recv(4096):
+                self.request.sendall(data)
+        except ConnectionResetError:
+            pass  # survives-reset: that client is gone
+
+
+class StuckHandler(socketserver.BaseRequestHandler):
+    def handle(self):
+        self.request.recv(1024)  # the client never sends
+
+
+class BrokenHandler(socketserver.BaseRequestHandler):
+    def handle(self):
+        self.request.sendall(b"about to fail\n")
+        raise ValueError("a bug in handle")
+
+
+def test_a_handler_class_is_served_by_a_threading_tcp_server(run):
+    server = run(EchoHandler)
+    assert server.name == "EchoHandler"
+    assert server.message == "EchoHandler is running: it has accepted 0 connections."
+    report = labkit.check("echo", server)
+    assert report.ok and report.passed == report.total == 7, str(report)
+    assert not server.errors, server.errors
+    with socket.create_connection(server.address, timeout=5) as client:
+        client.sendall(b"open")
+        assert client.recv(100) == b"open"
+        assert server.threads, "a thread per connection, counted"
+        took = timed_stop(server)
+    assert took < 2, f"took {took:.2f} s"
+    assert not server.thread.is_alive() and not server.threads
+    assert "EchoHandler is stopped" in server.message and "But" not in server.message
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(server.address, timeout=5)
+
+
+def test_running_a_handler_class_again_replaces_it(run):
+    first = run(EchoHandler)
+    second = run(EchoHandler)
+    assert not first.running and second.running and current(first) is second
+    assert talk(second.address, b"hi") == b"hi"
+
+
+def test_a_handler_stuck_in_recv_stops_within_2_s(run):
+    server = run(StuckHandler)
+    with socket.create_connection(server.address, timeout=5) as client:
+        assert wait_until(lambda: server._accepted == 1 and server.threads)
+        took = timed_stop(server)
+        assert client.recv(10) == b""  # the server's end was closed
+    print(f"handler stuck in recv: stopped in {took * 1000:.1f} ms")
+    assert took < 2, f"took {took:.2f} s"
+    assert not server.thread.is_alive() and not server.threads
+    assert not server.errors, server.errors  # the stop's own OSError is no bug
+
+
+def test_a_handler_that_raises_is_kept_not_printed(run, capfd):
+    server = run(BrokenHandler)
+    for _ in range(2):
+        assert talk(server.address, b"") == b"about to fail\n"
+    assert wait_until(lambda: len(server.errors) == 2), server.message
+    assert all(isinstance(error, ValueError) for error in server.errors)
+    assert server.running, "one handler's exception ends its thread only"
+    assert "the last ValueError: a bug in handle" in server.message
+    assert timed_stop(server) < 2
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err and "a bug in handle" not in out + err
