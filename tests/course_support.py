@@ -31,7 +31,7 @@ BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 @dataclass(frozen=True)
 class Exercise:
     notebook: str  # course/source/exercises/<notebook>.ipynb
-    function: str  # the server function, in the starter and in the solution
+    function: str  # the server function (or handler class), in starter and solution
     service: str
 
 
@@ -40,6 +40,7 @@ ALL = [
     Exercise("02-echo", "echo_server", "echo"),
     Exercise("03-threaded-echo", "threaded_echo_server", "echo"),
     Exercise("04-blackjack", "blackjack_server", "blackjack"),
+    Exercise("06-socketserver", "EchoHandler", "echo"),
 ]
 
 
