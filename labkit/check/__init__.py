@@ -14,6 +14,7 @@ they teach (framing, concurrency, the end of a session, ...).
     cases_hello       hello's cases
     cases_echo        echo's cases
     cases_blackjack   Blackjack version 1's cases (through labkit's protocol checker)
+    client_blackjack  blackjack-client: labkit plays the server, judging a client
     report            the results: plain text, JUnit XML
     widget            the results as a widget (imported only in Jupyter)
 """
@@ -21,7 +22,7 @@ they teach (framing, concurrency, the end of a session, ...).
 from __future__ import annotations
 
 from ..addresses import format_address
-from . import cases_blackjack, cases_echo, cases_hello
+from . import cases_blackjack, cases_echo, cases_hello, client_blackjack
 from .report import CaseResult, CheckReport
 from .runner import CannotConnect, Case, run_cases
 
@@ -29,7 +30,9 @@ CASES: dict[str, list[Case]] = {
     "hello": cases_hello.CASES,
     "echo": cases_echo.CASES,
     "blackjack": cases_blackjack.CASES,
+    "blackjack-client": client_blackjack.CASES,
 }
+CLIENTS = {"blackjack-client": client_blackjack.check_client}  # target: a function
 
 
 def case_names(service: str) -> list[str]:
@@ -62,7 +65,8 @@ def check(service: str, target, *, only: list[str] | None = None) -> CheckReport
     """Check the ``service`` server at ``target``; returns the report.
 
     ``target``: (host, port), "host:port", or anything with an ``address``
-    (labkit's server handles, a learner's server). ``only``: case names to
+    (labkit's server handles, a learner's server); for a client service
+    (``blackjack-client``), the client function itself. ``only``: case names to
     run, in the service's order. Raises CannotConnect when nothing accepts
     connections there, ValueError for an unknown service or case.
     """
@@ -75,6 +79,8 @@ def check(service: str, target, *, only: list[str] | None = None) -> CheckReport
                 + ", ".join(case_names(service))
             )
         cases = [case for case in cases if case.name in only]
+    if service in CLIENTS:
+        return CLIENTS[service](target, cases, service)
     address = parse_target(target)
     if getattr(target, "running", True) is False and hasattr(target, "message"):
         # A learner's server that ended says why, which "nothing listens" cannot.

@@ -48,6 +48,7 @@ class CheckReport:
     address: tuple[str, int]
     results: list[CaseResult]
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # facts beside pass/fail
 
     @property
     def passed(self) -> int:
@@ -72,7 +73,7 @@ class CheckReport:
         raise KeyError(name)
 
     def __str__(self) -> str:
-        lines = [f"labkit check {self.service}"]
+        lines = [f"labkit check {self.service}", *self.notes]
         width = max((len(r.name) for r in self.results), default=0)
         for result in self.results:
             mark = "PASS" if result.passed else "FAIL"

@@ -66,11 +66,15 @@ def report_widget(report: CheckReport) -> widgets.VBox:
         CSS + f'<div class="labkit-check-title">labkit check {escape(report.service)}'
         "</div>"
     )
+    notes = [
+        widgets.HTML(f'<div class="labkit-check-note">{escape(note)}</div>')
+        for note in report.notes
+    ]
     rows = [widgets.HTML(row_html(result)) for result in report.results]
     summary = widgets.HTML(
         f'<div class="labkit-check-summary">{report.passed} of {report.total} '
         "checks passed</div>"
     )
-    box = widgets.VBox([title, *rows, summary])
+    box = widgets.VBox([title, *notes, *rows, summary])
     box.add_class("labkit-check")
     return box
