@@ -2,8 +2,9 @@
 
 course/ is nbgrader's course directory: course/source/exercises/*.ipynb is
 the one copy of each exercise, with its solution (a ``### BEGIN SOLUTION``
-region in the cell marked ``# YOUR SERVER HERE``, after the starter it
-replaces) and its hidden tests. Learners get what
+region in the cell marked ``# YOUR SERVER HERE``, or ``# YOUR CLIENT HERE``
+where the learner writes a client, after the starter it replaces) and its
+hidden tests. Learners get what
 ``nbgrader generate_assignment`` makes of it; the tests make that release
 the same way, in a scratch copy of the course directory.
 """
@@ -25,6 +26,7 @@ COURSE = REPO / "course"
 ASSIGNMENT = "exercises"
 SOURCE = COURSE / "source" / ASSIGNMENT
 MARK = "# YOUR SERVER HERE"
+CLIENT_MARK = "# YOUR CLIENT HERE"
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 
 
@@ -34,19 +36,34 @@ class Exercise:
     function: str  # the server function (or handler class), in starter and solution
     service: str
 
+    @property
+    def client(self) -> bool:
+        """The learner writes a client; labkit.check plays the server."""
+        return self.service.endswith("-client")
+
+    @property
+    def mark(self) -> str:
+        return CLIENT_MARK if self.client else MARK
+
 
 ALL = [
     Exercise("01-hello", "hello_server", "hello"),
     Exercise("02-echo", "echo_server", "echo"),
     Exercise("03-threaded-echo", "threaded_echo_server", "echo"),
     Exercise("04-blackjack", "blackjack_server", "blackjack"),
+    Exercise("05-blackjack-client", "play", "blackjack-client"),
     Exercise("06-socketserver", "EchoHandler", "echo"),
 ]
 
 
 def marked_cell(notebook):
-    cells = [c for c in notebook.cells if c.cell_type == "code" and MARK in c.source]
-    assert len(cells) == 1, f"one cell marked {MARK!r}, not {len(cells)}"
+    cells = [
+        c
+        for c in notebook.cells
+        if c.cell_type == "code" and (MARK in c.source or CLIENT_MARK in c.source)
+    ]
+    marks = f"{MARK!r} or {CLIENT_MARK!r}"
+    assert len(cells) == 1, f"one cell marked {marks}, not {len(cells)}"
     return cells[0]
 
 
@@ -60,7 +77,8 @@ def solution_source(exercise: Exercise) -> str:
 
 def with_solution(exercise: Exercise, solution: str | None = None) -> str:
     """A learner's cell holding ``solution`` (by default the exercise's own)
-    in place of the starter, then the starter cell's run_server lines."""
+    in place of the starter, then the starter cell's lines after the solution
+    (run_server, or a client's checkpoint)."""
     if solution is None:
         solution = solution_source(exercise)
     source = nbformat.read(SOURCE / f"{exercise.notebook}.ipynb", as_version=4)

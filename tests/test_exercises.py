@@ -1,7 +1,8 @@
 """The exercises (course/source/exercises/, nbgrader source notebooks) and the
 student release that nbgrader makes of them.
 
-Each solution passes its exercise's check in full, run by labkit.run_server;
+Each solution passes its exercise's check in full, run by labkit.run_server
+(a client exercise's solution is the function labkit.check calls);
 the release holds no solution and no hidden test, and each of its untouched
 starters fails the check, quickly and without a traceback; and each released
 notebook runs top to bottom, as handed out and with the solution put into
@@ -26,7 +27,6 @@ from course_support import (  # noqa: E402
     ALL,
     BEGIN,
     END,
-    MARK,
     SOURCE,
     Exercise,
     marked_cell,
@@ -92,6 +92,11 @@ def test_the_release_has_the_starter_and_no_solution(exercise, student_release):
 @pytest.mark.parametrize("exercise", ALL, ids=ids)
 def test_the_solution_passes_its_check(exercise, student_release, no_leaks, capfd):
     only = only_of(read_release(student_release, exercise), exercise)
+    if exercise.client:
+        report = labkit.check(exercise.service, load_solution(exercise), only=only)
+        assert report.ok, str(report)
+        assert "Traceback" not in "".join(capfd.readouterr())
+        return
     server = labkit.run_server(load_solution(exercise))
     try:
         report = labkit.check(exercise.service, server, only=only)
@@ -111,6 +116,21 @@ def test_the_untouched_starter_fails_cleanly(
     cell = marked_cell(notebook)
     namespace: dict = {"labkit": labkit}
     exec(compile(cell.source, f"{exercise.notebook} starter", "exec"), namespace)
+    if exercise.client:
+        began = time.monotonic()
+        report = labkit.check(
+            exercise.service,
+            namespace[exercise.function],
+            only=only_of(notebook, exercise),
+        )
+        took = time.monotonic() - began
+        assert not report.ok and report.failures
+        assert str(report).splitlines()[-1] == (
+            f"{report.passed} of {report.total} checks passed"
+        )
+        assert took < 30, f"the check took {took:.1f} s against the starter"
+        assert "Traceback" not in "".join(capfd.readouterr())
+        return
     server = namespace["server"]
     try:
         assert server.running, server.message
@@ -175,12 +195,13 @@ def test_the_notebook_runs_as_handed_out(exercise, student_release):
         not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code"
     ), "exercises are stored without outputs"
     text = "\n".join(cell.source for cell in notebook.cells)
-    assert "Things to try" in text and MARK in text
+    assert "Things to try" in text and exercise.mark in text
     run_notebook(notebook, student_release)
     assert_ran_cleanly(notebook)
     passed, total = last_report_line(notebook)
     assert passed < total
-    assert "is stopped" in outputs_text(notebook.cells[-1])
+    if not exercise.client:  # a server exercise ends by stopping the server
+        assert "is stopped" in outputs_text(notebook.cells[-1])
 
 
 @pytest.mark.timeout(180)
