@@ -15,6 +15,7 @@ from .services.blackjack import BlackjackSession
 from .services.echo import EchoSession
 from .services.hello import HelloSession
 from .services.http import HttpServer
+from .services.tables import TablesSession
 from .session import Session
 from .transports import TRANSPORTS, transport_class
 from .transports.base import Server
@@ -34,6 +35,10 @@ REGISTRY: dict[str, Service] = {
     "hello": Service(HelloSession),
     "echo": Service(EchoSession),
     "blackjack": Service(BlackjackSession, options=("seed",)),
+    "tables": Service(
+        TablesSession,
+        options=("seed", "tables", "decks", "h17", "bet_seconds", "turn_seconds"),
+    ),
     "http": Service(Session, transports=("socketserver",), server_class=HttpServer),
 }
 SERVICES = tuple(REGISTRY)
@@ -51,7 +56,8 @@ def make_server(
     """A server for ``service`` on ``transport``, not started yet.
 
     ``transport`` defaults to the service's first (threaded, for all but
-    http). ``options`` are the service's own (blackjack: ``seed``). Raises
+    http). ``options`` are the service's own (blackjack: ``seed``; tables: ``seed``,
+    ``tables``, ``decks``, ``h17``, ``bet_seconds``, ``turn_seconds``). Raises
     ValueError, with the valid choices, for anything it does not know.
     """
     if service not in REGISTRY:

@@ -63,6 +63,15 @@ class Session:
         self.mark_active()
 
     @classmethod
+    def serving(cls, server) -> None:
+        """The server is starting, before its first connection.
+
+        A service whose connections share state (the tables' lobby) builds
+        it here, once per server, and may start threads with
+        ``server.start_thread`` so that ``stop()`` joins them.
+        """
+
+    @classmethod
     def busy_reply(cls, max_connections: int) -> bytes:
         """What a connection gets when the server is full, before it is closed."""
         return protocol_line(
@@ -84,6 +93,13 @@ class Session:
         """The peer will send nothing more: by default, end the session."""
         self.close("EOF")
         return self.take_output()
+
+    def connection_lost(self) -> None:
+        """The connection is closed, whoever closed it; nothing more goes out.
+
+        Called once, from whichever engine thread saw the close, maybe while
+        another session's push is under way: keep it short and lock-free.
+        """
 
     def deadline_passed(self) -> bytes:
         """Called when the clock reached ``deadline``: close if still idle."""

@@ -3,6 +3,8 @@
     python -m labkit serve SERVICE [--transport T] [--host H] [--port P]
                                    [--seed N] [--max-connections N]
                                    [--max-line BYTES] [--idle-timeout SECONDS|off]
+                                   [--tables N] [--decks N] [--h17]
+                                   [--bet-seconds S] [--turn-seconds S]
     python -m labkit telnet HOST PORT
     python -m labkit play HOST PORT
     python -m labkit check SERVICE HOST PORT [--only CASE ...] [--junit FILE]
@@ -95,6 +97,18 @@ def build_parser() -> argparse.ArgumentParser:
     serving.add_argument("--host", default=DEFAULT_HOST, help="default: %(default)s")
     serving.add_argument("--port", type=_port, default=0, help="default: any free port")
     serving.add_argument("--seed", type=int, help="deal the same cards every time")
+    tables = serving.add_argument_group("tables (Blackjack version 2)")
+    tables.add_argument("--tables", type=_positive(int), metavar="N", help="default: 4")
+    tables.add_argument(
+        "--decks", type=_positive(int), metavar="N", help="in the shoe (default: 6)"
+    )
+    tables.add_argument("--h17", action="store_true", help="the dealer hits a soft 17")
+    tables.add_argument(
+        "--bet-seconds", type=_positive(float), metavar="S", help="default: 15"
+    )
+    tables.add_argument(
+        "--turn-seconds", type=_positive(float), metavar="S", help="default: 30"
+    )
     serving.add_argument(
         "--quiet",
         action="store_true",

@@ -30,6 +30,12 @@ def serve(args: argparse.Namespace) -> int:
                 idle_timeout=args.idle_timeout,
             ),
             seed=args.seed,
+            # The tables' own; None (left out) is not passed on.
+            tables=args.tables,
+            decks=args.decks,
+            h17=args.h17 or None,
+            bet_seconds=args.bet_seconds,
+            turn_seconds=args.turn_seconds,
         )
     except ValueError as exc:
         print(f"python -m labkit: error: {exc}", file=sys.stderr)

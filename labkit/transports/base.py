@@ -179,6 +179,14 @@ class Server:
         self._listener = bind_listener(host, port, backlog)
         bound = self._listener.getsockname()
         self._address = (bound[0], bound[1])
+        # A service with state shared by its connections sets it up first.
+        if (serving := getattr(self.session_class, "serving", None)) is not None:
+            try:
+                serving(self)
+            except BaseException:  # bad options: no listener left behind
+                self._listener.close()
+                self._listener = self._address = None
+                raise
         self._start_serving()
         self.record(f"listening on {format_address(*self._address)}")
         return self

@@ -133,6 +133,10 @@ class Connection:
         self.closed = True
         why = reason or self.session.close_reason or "closed"
         self.server.release(self, f"closed ({self.peer}): {why}")
+        try:
+            self.session.connection_lost()
+        except Exception as exc:
+            self.server.record_error(f"session with {self.peer}", repr(exc))
 
     # -- from any thread ----------------------------------------------------------
 
