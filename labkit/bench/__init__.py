@@ -9,13 +9,13 @@
   (1 KiB requests) or Blackjack rounds over one epoll loop;
 - :mod:`.push`: the latency of lines a server pushes to idle connections,
   its own server process and a client in the calling one;
-- :mod:`.procfs`: the server's CPU time and memory, read from ``/proc``;
+- :mod:`.processes`: the server's CPU time and memory, asked of the system;
 - :mod:`.runner`: the plan (servers alternated, medians of repeats);
 - :mod:`.report`: the table and the chart;
 - :mod:`.command`: the command line.
 
-Linux only. Every wait has a timeout, every process started is stopped,
-and all traffic stays on 127.0.0.1.
+Linux only (epoll, CPU affinity). Every wait has a timeout, every process
+started is stopped, and all traffic stays on 127.0.0.1.
 """
 
 from __future__ import annotations

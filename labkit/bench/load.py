@@ -14,10 +14,10 @@ rate measured is the rate the server answers at, not a rate we impose.
 
 One thread and one epoll loop drive every connection, so a thousand of them
 cost this process a dict entry each, and the client stays cheaper than the
-servers it measures. It reads the server's CPU time and memory from /proc at
-the edges of the measured window itself, so the figures cover exactly the
-requests it counts. The result is one JSON object on standard output.
-Linux only (epoll, /proc). Every wait has a timeout.
+servers it measures. It reads the server's CPU time and memory (through
+psutil) at the edges of the measured window itself, so the figures cover
+exactly the requests it counts. The result is one JSON object on standard output.
+Linux only (epoll). Every wait has a timeout.
 
 With ``--against``, it loads two servers in turns instead and compares
 them (see :func:`take_turns`).
@@ -34,7 +34,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from . import procfs
+from . import processes
 
 RECV_SIZE = 65536
 BATCH = 50  # connections opened before their greetings are read: < backlog
@@ -177,8 +177,8 @@ class Window:
         self.at = time.perf_counter()
         self.own_cpu = time.process_time()
         pid, tree = spec.server_pid, spec.server_tree
-        self.server_cpu = procfs.cpu_seconds(pid, tree=tree) if pid else 0.0
-        self.rss_kib = procfs.rss_kib(pid, tree=tree) if pid else 0
+        self.server_cpu = processes.cpu_seconds(pid, tree=tree) if pid else 0.0
+        self.rss_kib = processes.rss_kib(pid, tree=tree) if pid else 0
 
 
 def drive(spec: Spec, connections: list, tally: Tally) -> tuple[Window, Window]:

@@ -27,6 +27,8 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+import psutil
+
 from .servers import SERVERS, WORKLOADS, ServerProcess, ServerSpec, missing
 
 LOADS = {"echo": (1, 10, 100), "blackjack": (10, 100, 1000), "push": (10, 100, 1000)}
@@ -72,16 +74,18 @@ def median(values: list[float]) -> float:
 
 
 def others_running() -> int:
-    """Tasks running or ready to run on the machine now, this one aside.
+    """Processes running or ready to run on the machine now, this one aside.
 
     Read between runs, when no server or client of ours is running, so it
     counts the machine's other work: with two cores, anything above 0 takes
     CPU time from the measurement. (The load average would count our own
     1,000 threads of the run before.)
     """
-    with open("/proc/loadavg") as loadavg:
-        running = int(loadavg.read().split()[3].split("/")[0])
-    return running - 1
+    me = os.getpid()
+    return sum(
+        each.pid != me and each.info["status"] == psutil.STATUS_RUNNING
+        for each in psutil.process_iter(["status"])
+    )
 
 
 def runs_in_order(plan: Plan) -> tuple[list[tuple[str, int, ServerSpec]], list]:

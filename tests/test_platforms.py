@@ -1,0 +1,123 @@
+"""The fallbacks for systems other than Linux run, proven on Linux.
+
+CI runs Linux, so each test takes a Linux-only fact away (``/proc``,
+``socket.AF_UNIX``, ``sys.platform``) and runs the code path that depends on
+it: the path a learner on macOS or Windows takes.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+
+from labkit.bench import processes
+
+PSUTIL = str(Path(psutil.__file__).parent)
+
+# A process that uses CPU time, runs a second thread and has a child, then
+# says so and waits for its standard input to close.
+BUSY = """
+import subprocess, sys, threading, time
+child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
+                         stdin=subprocess.PIPE)
+threading.Thread(target=sys.stdin.read, daemon=True).start()
+end = time.process_time() + 0.2
+while time.process_time() < end:
+    pass
+print("ready", flush=True)
+threading.Event().wait()
+"""
+
+
+def refuse_proc_outside_psutil(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Make every open or listing of /proc fail unless psutil itself asks.
+
+    psutil reads /proc on Linux, as it reads sysctl on macOS and the Win32
+    API on Windows: labkit's code must ask psutil and never /proc. Returns
+    the paths refused, to show the refusal was in place.
+    """
+    refused: list[str] = []
+
+    def guard(real):
+        def guarded(path, *args, **kwargs):
+            caller = sys._getframe(1).f_code.co_filename
+            if str(path).startswith("/proc") and not caller.startswith(PSUTIL):
+                refused.append(str(path))
+                raise FileNotFoundError(2, "no /proc on this system", str(path))
+            return real(path, *args, **kwargs)
+
+        return guarded
+
+    monkeypatch.setattr(builtins, "open", guard(builtins.open))
+    monkeypatch.setattr(os, "listdir", guard(os.listdir))
+    monkeypatch.setattr(os, "scandir", guard(os.scandir))
+    return refused
+
+
+@pytest.fixture
+def busy_process():
+    process = subprocess.Popen(
+        [sys.executable, "-c", BUSY],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout.readline() == "ready\n"
+        yield process
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+        for child in psutil.Process().children(recursive=True):
+            child.kill()
+            child.wait(timeout=10)
+
+
+@pytest.mark.timeout(30)
+def test_the_guard_refuses_proc(monkeypatch) -> None:
+    refused = refuse_proc_outside_psutil(monkeypatch)
+    with pytest.raises(FileNotFoundError):
+        open("/proc/self/status")
+    assert refused == ["/proc/self/status"]
+
+
+@pytest.mark.timeout(30)
+def test_a_process_is_measured_without_reading_proc(monkeypatch, busy_process):
+    pid = busy_process.pid
+    refused = refuse_proc_outside_psutil(monkeypatch)
+
+    assert processes.cpu_seconds(pid) >= 0.15
+    assert processes.cpu_seconds(pid, tree=True) >= processes.cpu_seconds(pid)
+    assert 1024 < processes.rss_kib(pid) < 1024 * 1024  # between 1 MiB and 1 GiB
+    assert processes.rss_kib(pid, tree=True) > 1024
+    assert processes.threads(pid) >= 2
+    assert [each.pid for each in processes.descendants(pid)][0] == pid
+    assert len(processes.descendants(pid)) == 2  # the process and its child
+    assert refused == []  # nothing of labkit's even tried
+
+
+@pytest.mark.timeout(30)
+def test_a_process_that_ended_counts_as_nothing(busy_process) -> None:
+    pid = busy_process.pid
+    busy_process.kill()
+    busy_process.wait(timeout=10)
+    assert processes.cpu_seconds(pid) == 0.0
+    assert processes.rss_kib(pid) == processes.rss_kib(pid, tree=True) == 0
+    assert processes.threads(pid) == 0 and processes.descendants(pid) == []
+
+
+@pytest.mark.timeout(30)
+def test_the_machine_s_other_work_is_counted_without_reading_proc(
+    monkeypatch,
+) -> None:
+    from labkit.bench.runner import others_running
+
+    refused = refuse_proc_outside_psutil(monkeypatch)
+    assert others_running() >= 0
+    assert refused == []
