@@ -17,6 +17,12 @@ class Limits:
 
     # Connections open at once; one more gets the service's busy reply.
     max_connections: int = 256
+    # Connections open at once from one peer address; one more from it gets
+    # the busy reply, while other addresses are still admitted. Off (None)
+    # unless asked for: the lab's own demos open hundreds of connections
+    # from 127.0.0.1. `python -m labkit serve`, which a network can reach,
+    # sets 16.
+    max_per_peer: int | None = None
     # Bytes in a line, without its terminator (line services only).
     max_line: int = 512
     # Seconds a connection may go without a complete line (echo: without a
@@ -29,6 +35,8 @@ class Limits:
     def __post_init__(self) -> None:
         if self.max_connections < 1:
             raise ValueError("max_connections must be at least 1")
+        if self.max_per_peer is not None and self.max_per_peer < 1:
+            raise ValueError("max_per_peer must be at least 1")
         if self.max_line < 1:
             raise ValueError("max_line must be at least 1 byte")
         if self.idle_timeout is not None and not self.idle_timeout > 0:

@@ -72,8 +72,14 @@ class Session:
         """
 
     @classmethod
-    def busy_reply(cls, max_connections: int) -> bytes:
-        """What a connection gets when the server is full, before it is closed."""
+    def busy_reply(cls, max_connections: int, *, per_peer: int | None = None) -> bytes:
+        """What a connection gets when the server is full, before it is closed;
+        with ``per_peer``, when its address has that many connections open."""
+        if per_peer is not None:
+            return protocol_line(
+                f"ERROR BUSY the server takes at most {per_peer} connections "
+                "from one address; try again later"
+            )
         return protocol_line(
             f"ERROR BUSY the server is at its limit of {max_connections} "
             "connections; try again later"

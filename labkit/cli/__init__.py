@@ -1,7 +1,7 @@
 """The command line: ``python -m labkit serve|telnet|play|bench ...``.
 
     python -m labkit serve SERVICE [--transport T] [--host H] [--port P]
-                                   [--seed N] [--max-connections N]
+                                   [--seed N] [--max-connections N] [--max-per-peer N]
                                    [--max-line BYTES] [--idle-timeout SECONDS|off]
                                    [--tables N] [--decks N] [--h17]
                                    [--bet-seconds S] [--turn-seconds S]
@@ -121,6 +121,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_LIMITS.max_connections,
         metavar="N",
         help="open at once; one more is turned away (default: %(default)s)",
+    )
+    serving.add_argument(
+        "--max-per-peer",
+        type=_positive(int),
+        default=16,
+        metavar="N",
+        help="open at once from one address; one more is turned away "
+        "(default: %(default)s)",
     )
     serving.add_argument(
         "--max-line",

@@ -26,6 +26,7 @@ def serve(args: argparse.Namespace) -> int:
             port=args.port,
             limits=Limits(
                 max_connections=args.max_connections,
+                max_per_peer=args.max_per_peer,
                 max_line=args.max_line,
                 idle_timeout=args.idle_timeout,
             ),

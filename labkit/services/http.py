@@ -42,5 +42,5 @@ class HttpServer(SocketServerServer):
     def __init__(self, session_class: type[Session] = Session, **kwargs) -> None:
         super().__init__(session_class, **kwargs)
 
-    def busy_reply(self) -> bytes:
+    def busy_reply(self, per_peer: int | None = None) -> bytes:
         return b"HTTP/1.0 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n"

@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 import traceback
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -132,6 +132,7 @@ class Server:
         self._address: tuple[str, int] | None = None
         self._threads: set[threading.Thread] = set()
         self._connections: set[Connection] = set()
+        self._per_peer: Counter[str] = Counter()  # open connections by address
 
     # -- the public interface ---------------------------------------------
 
@@ -244,20 +245,26 @@ class Server:
         peer = channel.peer
         with self._lock:
             full = self.stats.open >= self.limits.max_connections
-            admitted = not (full or self._stopping.is_set())
+            # One address cannot take the whole server (a runaway loop in a
+            # client, a classmate's script): its extra connections are busy.
+            most = self.limits.max_per_peer
+            crowded = most is not None and self._per_peer[peer] >= most
+            admitted = not (full or crowded or self._stopping.is_set())
             if admitted:
                 connection = Connection(self, self.new_session(peer), channel)
                 self._connections.add(connection)
+                self._per_peer[peer] += 1
                 self.stats.open += 1
                 self.stats.accepted += 1
-            elif full:
+            elif full or crowded:
                 self.stats.rejected += 1
         if admitted:
             self.record(f"connection from {peer}")
             return connection
         if self.running:
             self.record(f"busy: turned away {peer}")
-            channel.refuse(self.busy_reply())
+            per_peer = None if full else self.limits.max_per_peer
+            channel.refuse(self.busy_reply(per_peer))
         else:
             channel.refuse(b"")
         return None
@@ -268,6 +275,9 @@ class Server:
             if connection not in self._connections:
                 return
             self._connections.discard(connection)
+            self._per_peer[connection.peer] -= 1
+            if not self._per_peer[connection.peer]:
+                del self._per_peer[connection.peer]
             self.stats.open -= 1
         self.record(event)
 
@@ -276,10 +286,13 @@ class Server:
         with self._lock:
             return list(self._connections)
 
-    def busy_reply(self) -> bytes:
-        """The service's answer to a connection over the limit."""
+    def busy_reply(self, per_peer: int | None = None) -> bytes:
+        """The service's answer to a connection over the limit (``per_peer``:
+        over the limit of connections from one address)."""
         assert self.session_class is not None, "this server has no sessions"
-        return self.session_class.busy_reply(self.limits.max_connections)
+        return self.session_class.busy_reply(
+            self.limits.max_connections, per_peer=per_peer
+        )
 
     def new_session(self, peer: str) -> Session:
         assert self.session_class is not None, "this server has no sessions"
