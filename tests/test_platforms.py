@@ -8,7 +8,9 @@ it: the path a learner on macOS or Windows takes.
 from __future__ import annotations
 
 import builtins
+import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from labkit import platform_facts
 from labkit.bench import processes
 
 PSUTIL = str(Path(psutil.__file__).parent)
@@ -121,3 +124,60 @@ def test_the_machine_s_other_work_is_counted_without_reading_proc(
     refused = refuse_proc_outside_psutil(monkeypatch)
     assert others_running() >= 0
     assert refused == []
+
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def run_cells(notebook: str, *cell_ids: str) -> dict:
+    """Run the code of a notebook's cells, by id and in order, as one kernel would.
+
+    Returns the namespace the cells shared.
+    """
+    cells = {
+        cell.get("id"): cell
+        for cell in json.loads((NOTEBOOKS / notebook).read_text())["cells"]
+    }
+    namespace: dict = {"__name__": "__main__"}
+    for cell_id in cell_ids:
+        source = "".join(cells[cell_id]["source"])
+        exec(compile(source, f"<{notebook} cell {cell_id}>", "exec"), namespace)
+    return namespace
+
+
+@pytest.mark.timeout(30)
+def test_without_af_unix_notebook_01_says_so_and_skips_the_demo(
+    monkeypatch, capsys
+) -> None:
+    monkeypatch.delattr(socket, "AF_UNIX")
+    run_cells("01-sockets.ipynb", "3cbe2a22", "f57bac03")
+    out = capsys.readouterr().out
+    assert out == platform_facts.unix_sockets_missing() + "\n"
+    assert "no socket.AF_UNIX" in out and "skipped" in out
+
+
+@pytest.mark.timeout(30)
+def test_with_af_unix_notebook_01_runs_the_demo(capsys) -> None:
+    run_cells("01-sockets.ipynb", "3cbe2a22", "f57bac03")
+    assert "received: b'over a Unix socket'" in capsys.readouterr().out
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("fact", sorted(platform_facts.FACTS))
+def test_every_fact_holds_on_linux_and_has_a_sentence_elsewhere(
+    monkeypatch, fact
+) -> None:
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert platform_facts.differs(fact) is None
+    for platform in ("darwin", "win32", "sunos5"):
+        monkeypatch.setattr(sys, "platform", platform)
+        note = platform_facts.differs(fact)
+        if note is not None:
+            assert note.endswith(".") and len(note) > 40, note
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert platform_facts.system() == "windows"
+    assert platform_facts.differs(fact) is not None  # Windows differs in each
+    monkeypatch.setattr(sys, "platform", "sunos5")
+    assert "not been checked" in platform_facts.differs(fact)
+    with pytest.raises(KeyError):
+        platform_facts.differs("no such fact")
