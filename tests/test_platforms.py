@@ -181,3 +181,55 @@ def test_every_fact_holds_on_linux_and_has_a_sentence_elsewhere(
     assert "not been checked" in platform_facts.differs(fact)
     with pytest.raises(KeyError):
         platform_facts.differs("no such fact")
+
+
+def as_if_on(platform: str, monkeypatch, tmp_path) -> None:
+    """Take Linux's facts away: ``sys.platform``, and ``ss`` from the PATH."""
+    monkeypatch.setattr(sys, "platform", platform)
+    monkeypatch.setenv("PATH", str(tmp_path))
+
+
+# Notebook 03's kernel experiments: (cell id, the fact it checks on Linux).
+SERVERS_CELLS = [("8a40637c", "backlog"), ("b6ca68f9", "time_wait")]
+SERVERS_CELLS += [("7acfbc60", "reuse_address")]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("platform", ["darwin", "win32"])
+def test_notebook_03_says_what_differs_instead_of_asserting_linux(
+    platform, monkeypatch, tmp_path, capsys
+) -> None:
+    as_if_on(platform, monkeypatch, tmp_path)
+    ids = ["ba55f0de"] + [cell for cell, _ in SERVERS_CELLS]
+    run_cells("03-servers.ipynb", *ids)
+    out = capsys.readouterr().out
+    assert "client 1: connected" in out  # the experiments ran
+    assert "a restart on its port:" in out
+    notes = [platform_facts.differs(fact) for _, fact in SERVERS_CELLS]
+    assert any(notes), "no fact differs: the test would show nothing"
+    for note in filter(None, notes):
+        assert note in out, note
+    assert "TIME_WAIT:" not in out  # no ss here: not asked
+
+
+@pytest.mark.timeout(60)
+def test_notebook_03_reads_no_proc_sys_where_there_is_none(monkeypatch, capsys) -> None:
+    refused = refuse_proc_outside_psutil(monkeypatch)
+    run_cells("03-servers.ipynb", "ba55f0de", "ae78fca2", "393ba044")
+    out = capsys.readouterr().out
+    assert "no /proc/sys/net here (not Linux): ports below 1024" in out
+    assert "no ss or no /proc here (not Linux)" in out
+    assert "/proc/sys/net/core/somaxconn" in refused  # the cells did try
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("platform", ["darwin", "win32"])
+def test_notebook_09_says_what_differs_where_there_is_no_proc(
+    platform, monkeypatch, tmp_path, capsys
+) -> None:
+    as_if_on(platform, monkeypatch, tmp_path)
+    run_cells("09-selectors-and-asyncio.ipynb", "c63dd32c", "2c9d7e60")
+    out = capsys.readouterr().out
+    assert "threads added for 100 idle clients: 100" in out
+    assert platform_facts.differs("idle_threads") in out
+    assert "asleep" not in out
