@@ -1,20 +1,19 @@
-"""Two hosts: network namespaces joined by a veth pair (as root; required in CI).
+"""Two hosts: network namespaces on one switch (as root; required in CI).
 
 Host A (192.0.2.1) runs the Blackjack server; host B (192.0.2.2) plays.
-192.0.2.0/24 is TEST-NET-1, reserved for documentation: no real network uses
-it, and these hosts exist only inside this machine for the length of a test.
+tests/netns.py makes the hosts: they exist only inside this machine, for
+the length of this module's tests.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import uuid
 
+import netns
 import pytest
 import reliability
-from support import REQUIRED, ServeProcess, require_program
+from support import ServeProcess
 
 HOST_A, HOST_B = "192.0.2.1", "192.0.2.2"
 
@@ -38,40 +37,11 @@ except OSError as exc:
 """
 
 
-def ip(*args: str) -> None:
-    subprocess.run(["ip", *args], check=True, capture_output=True, timeout=10)
-
-
 @pytest.fixture(scope="module")
 def hosts():
-    """Two namespaces, A and B, and the command prefix to run in each."""
-    require_program("ip")
-    if os.geteuid() != 0:
-        message = "making network namespaces needs root"
-        if REQUIRED:
-            pytest.fail(message + "; CI runs as root", pytrace=False)
-        pytest.skip(message)
-    tag = uuid.uuid4().hex[:6]
-    a, b = f"labkit-a-{tag}", f"labkit-b-{tag}"
-    try:
-        ip("netns", "add", a)
-        ip("netns", "add", b)
-        ip("link", "add", f"lka{tag}", "type", "veth", "peer", "name", f"lkb{tag}")
-        for ns, link, address in ((a, f"lka{tag}", HOST_A), (b, f"lkb{tag}", HOST_B)):
-            ip("link", "set", link, "netns", ns)
-            ip("-n", ns, "addr", "add", f"{address}/24", "dev", link)
-            ip("-n", ns, "link", "set", link, "up")
-            ip("-n", ns, "link", "set", "lo", "up")
-    except subprocess.CalledProcessError as exc:
-        for ns in (a, b):
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=10)
-        message = f"cannot make network namespaces here: {exc.stderr.decode().strip()}"
-        if REQUIRED:
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    yield {"A": ("ip", "netns", "exec", a), "B": ("ip", "netns", "exec", b)}
-    for ns in (a, b):  # deleting a namespace deletes its end of the veth pair
-        subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=10)
+    """Two hosts, A and B, and the command prefix to run a program on each."""
+    with netns.hosts({"A": HOST_A, "B": HOST_B}) as prefixes:
+        yield prefixes
 
 
 def run_in(prefix: tuple[str, ...], script: str, *args: str) -> str:
