@@ -15,6 +15,31 @@ import sys
 # For each fact a notebook checks on Linux: the systems where it holds too,
 # and what a learner sees elsewhere.
 FACTS: dict[str, dict[str, str | None]] = {
+    "udp_drops": {
+        "linux": None,
+        "macos": (
+            "macOS sizes a receive buffer asked for 1 byte its own way: it may "
+            "keep none of the datagrams, or more than Linux does: the count "
+            "above is this system's, not checked."
+        ),
+        "windows": (
+            "Windows sizes a receive buffer asked for 1 byte its own way: it "
+            "may keep none of the datagrams, or all of them: the count above "
+            "is this system's, not checked."
+        ),
+    },
+    "udp_max_datagram": {
+        "linux": None,
+        "macos": (
+            "macOS refuses a datagram above a limit of its own, "
+            "net.inet.udp.maxdgram (9,216 bytes by default), so 65,507 bytes "
+            "get EMSGSIZE too: not checked."
+        ),
+        "windows": (
+            "Windows names the error WSAEMSGSIZE, and the sizes it refuses "
+            "are its own: the outcomes above are this system's, not checked."
+        ),
+    },
     "backlog": {
         "linux": None,
         "macos": (

@@ -8,11 +8,13 @@ it: the path a learner on macOS or Windows takes.
 from __future__ import annotations
 
 import builtins
+import importlib.util
 import json
 import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psutil
@@ -20,6 +22,7 @@ import pytest
 
 from labkit import platform_facts
 from labkit.bench import processes
+from labkit.transports import timeouts
 
 PSUTIL = str(Path(psutil.__file__).parent)
 
@@ -233,3 +236,53 @@ def test_notebook_09_says_what_differs_where_there_is_no_proc(
     assert "threads added for 100 idle clients: 100" in out
     assert platform_facts.differs("idle_threads") in out
     assert "asleep" not in out
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("platform", ["darwin", "win32"])
+def test_notebook_01_says_what_differs_for_udp_instead_of_asserting_linux(
+    platform, monkeypatch, tmp_path, capsys
+) -> None:
+    as_if_on(platform, monkeypatch, tmp_path)
+    run_cells("01-sockets.ipynb", "3cbe2a22", "aa42c83e", "903e63dd")
+    out = capsys.readouterr().out
+    assert "every one of the 100 sendto calls returned" in out  # they ran
+    assert "65,507 bytes:" in out
+    for fact in ("udp_drops", "udp_max_datagram"):
+        assert platform_facts.differs(fact) in out, fact
+
+
+def fresh_timeouts_module(platform: str, monkeypatch):
+    """labkit/transports/timeouts.py imported anew, as on ``platform``.
+
+    The module decides at import whether the kernel keeps receive timeouts;
+    a copy of its own leaves the labkit that other tests use as it is.
+    """
+    monkeypatch.setattr(sys, "platform", platform)
+    path = Path(timeouts.__file__)
+    spec = importlib.util.spec_from_file_location(f"timeouts_on_{platform}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("platform", ["darwin", "win32", "linux"])
+def test_receive_timeouts_use_select_where_the_kernel_does_not_keep_them(
+    platform, monkeypatch
+) -> None:
+    module = fresh_timeouts_module(platform, monkeypatch)
+    assert module.KERNEL_TIMEOUTS is (platform == "linux")
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(5)
+        with socket.create_connection(listener.getsockname(), timeout=5) as client:
+            conn, _ = listener.accept()
+            with conn:
+                receiver = module.receiver(conn, time.monotonic, idle=0.2)
+                kernel = module.KernelReceiver
+                assert isinstance(receiver, kernel) is (platform == "linux")
+                began = time.monotonic()
+                assert receiver.recv(began + 0.1) is None  # the deadline passed
+                assert 0.09 <= time.monotonic() - began < 2
+                client.sendall(b"line\n")
+                assert receiver.recv(time.monotonic() + 5) == b"line\n"
