@@ -24,6 +24,9 @@ may report a close from inside a push (selectors' abort does), that is
 while this thread or another holds the lock, so ``lost()`` only queues the
 session and wakes the clock. The thread waits at most :data:`TICK` seconds
 at a time, so it sees the server stop quickly and ``stop()`` never hangs.
+A command wakes it only when it set a deadline earlier than the one the
+clock waits for: a look at every table on every command would cost a
+thousand players' server as much as the commands themselves.
 """
 
 from __future__ import annotations
@@ -83,6 +86,7 @@ class Room:
         self._guests = 0
         self._lost: deque[Member] = deque()  # appended from any thread
         self._outbox: dict[Member, list[bytes]] = {}  # this call's lines
+        self._wakes_at = 0.0  # when the clock thread looks next (clock time)
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -129,6 +133,7 @@ class Room:
             "REBUY": self._rebuy,
         }
         with self._locked():
+            before = member.table
             if verb in TABLE_VERBS:
                 self._at_table(member, verb, argument)
             elif verb in lobby:
@@ -137,7 +142,14 @@ class Room:
                 self._error(
                     member, "UNKNOWN-COMMAND", f"{verb} is not a command; try TABLES"
                 )
-        self.wake.set()  # the call may have set an earlier deadline
+            # Only the sender's table (before and after JOIN or LEAVE) changed.
+            touched = {before, member.table} - {None}
+            sooner = any(
+                (due := table.deadline) is not None and due < self._wakes_at
+                for table in touched
+            )
+        if sooner:
+            self.wake.set()
 
     # -- the clock thread -----------------------------------------------------
 
@@ -155,8 +167,8 @@ class Room:
                 due = [
                     t.deadline for t in self.tables.values() if t.deadline is not None
                 ]
-            wait = TICK if not due else min(TICK, max(0.0, min(due) - self.clock()))
-            self.wake.wait(wait)
+                self._wakes_at = min([*due, self.clock() + TICK])
+            self.wake.wait(max(0.0, self._wakes_at - self.clock()))
 
     # -- the lobby's commands (under the lock) ----------------------------------
 
