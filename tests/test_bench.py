@@ -19,7 +19,11 @@ import pytest
 from labkit.bench import Plan, run_bench, table
 from labkit.bench.command import plan_from
 from labkit.bench.push import PushError, receive_one_line_each
-from labkit.bench.runner import push_runs_in_order, runs_in_order
+from labkit.bench.runner import (
+    push_runs_in_order,
+    runs_in_order,
+    tables_runs_in_order,
+)
 from labkit.cli import build_parser
 
 pytestmark = pytest.mark.skipif(
@@ -171,12 +175,46 @@ def test_only_push_measures_push_alone_and_never_on_iterative() -> None:
     assert order == [(10, "threaded"), (100, "threaded"), (1000, "threaded")]
 
 
+@pytest.mark.timeout(120)
+def test_quick_tables_seat_70_players_at_10_tables_and_give_sane_figures() -> None:
+    args = ["bench", "--quick", "--only", "asyncio,tables"]
+    plan = plan_from(build_parser().parse_args(args))
+    assert tables_runs_in_order(plan) == [(70, 0.0, "asyncio"), (70, 0.1, "asyncio")]
+    results = json.loads(json.dumps(run_bench(plan)))
+    assert results["rows"] == [] and results["push"] == []
+    runs = results["tables"]
+    assert [run["think_s"] for run in runs] == [0.0, 0.1], runs
+    for run in runs:
+        assert "error" not in run, run
+        assert (run["players"], run["tables"]) == (70, 10), run
+        assert run["errors"] == [] and run["lost"] == 0, run
+        assert run["server_exit_status"] == 0, run  # stopped cleanly by SIGTERM
+        assert run["hands"] > 0 and run["actions"] > run["hands"], run
+        assert run["hands_per_s"] == pytest.approx(run["hands"] / run["seconds"])
+        assert 0 < run["p50_ms"] <= run["p99_ms"] <= run["max_ms"], run
+        assert run["rss_base_kib"] > 0 and run["rss_end_kib"] > 0, run
+        growth = run["rss_end_kib"] - run["rss_base_kib"]
+        assert run["mem_kib_per_player"] == pytest.approx(growth / 70), run
+        assert run["server_threads"] >= 1 and run["server_cpu_share"] > 0, run
+    assert "tables" in table(results)
+    # the threaded transports are measured; iterative seats one player at a time
+    everyone = plan_from(build_parser().parse_args(["bench", "--only", "tables"]))
+    assert [name for _, _, name in tables_runs_in_order(everyone)][:5] == [
+        "threaded",
+        "socketserver",
+        "selectors",
+        "asyncio",
+        "twisted",
+    ]
+    assert tables_runs_in_order(everyone)[0][:2] == (1000, 0.0)
+
+
 @pytest.mark.timeout(60)
 def test_the_command_line_starts_without_the_benchmark_s_heavy_imports() -> None:
     # Every `python -m labkit` builds the bench parser: it must not pay for
     # matplotlib, Twisted, the runner or the load client.
     heavy = ("matplotlib", "numpy", "psutil", "twisted", "labkit.bench.runner")
-    heavy += ("labkit.bench.load", "labkit.bench.push")
+    heavy += ("labkit.bench.load", "labkit.bench.push", "labkit.bench.tables")
     code = (
         "import labkit.cli, sys; "
         f"print(sorted(m for m in sys.modules if m.startswith({heavy!r})))"

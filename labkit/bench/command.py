@@ -4,8 +4,10 @@
                            [--only NAME ...] [--connections N ...]
                            [--players N ...] [--out DIR]
 
-Workloads: ``echo`` and ``blackjack`` (closed-loop load) and ``push``
-(the latency of a line pushed to 10, 100 and 1,000 idle connections).
+Workloads: ``echo`` and ``blackjack`` (closed-loop load), ``push``
+(the latency of a line pushed to 10, 100 and 1,000 idle connections) and
+``tables`` (1,000 players at 143 shared tables: hands per second, memory
+per player, and the latency from an action to its line at the whole table).
 Prints one line per run as it ends, then the table of medians; writes the
 results as JSON and a PNG chart of the load to ``DIR``
 (``benchmarks/results`` under the current directory unless told). Exit
@@ -47,14 +49,15 @@ def _names(text: str) -> list[str]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Closed-loop echo and Blackjack load on every labkit transport and on "
-        "bare servers written without labkit, and the latency of lines pushed "
-        "to idle connections; JSON and a PNG chart."
+        "bare servers written without labkit, the latency of lines pushed "
+        "to idle connections, and 1,000 players at shared tables; JSON and a "
+        "PNG chart."
     )
     parser.add_argument(
         "--quick",
         action="store_true",
         help="seconds, not minutes: 10 connections and 10 players, 1 repeat, "
-        "a few pushes",
+        "a few pushes, 70 players at 10 tables",
     )
     parser.add_argument("--duration", type=float, help="seconds measured per run")
     parser.add_argument("--warmup", type=float, help="seconds of load before that")
@@ -86,6 +89,7 @@ def plan_from(args: argparse.Namespace) -> Plan:
     if args.quick:
         plan.duration, plan.warmup, plan.repeats = 1.0, 0.25, 1
         plan.loads = {"echo": (10,), "blackjack": (10,), "push": (10,)}
+        plan.loads["tables"], plan.think = (70,), (0.0, 0.1)
         plan.pushes, plan.push_warmup = 5, 2
     only = args.only or []
     if servers := [name for name in only if name in SERVERS]:
@@ -139,4 +143,8 @@ def main(args: argparse.Namespace) -> int:
         for run in results["turns"]
     )
     ok &= all("error" not in run for run in results["push"])
+    ok &= all(
+        "error" not in run and run["lost"] == 0 and not run["errors"]
+        for run in results["tables"]
+    )
     return 0 if ok else 1

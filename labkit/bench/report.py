@@ -54,6 +54,9 @@ def table(results: dict) -> str:
     if results.get("push"):  # results stored before push was measured: none
         lines += [""] if lines else []
         lines += _push_table(results["push"])
+    if results.get("tables"):  # results stored before tables were measured: none
+        lines += [""] if lines else []
+        lines += _tables_table(results["tables"])
     for skip in results["skipped"]:
         lines.append(
             f"skipped: {skip['server']} at {skip['connections']} "
@@ -102,6 +105,31 @@ def _push_table(runs: list[dict]) -> list[str]:
         lines.append(
             f"{where} {run['p50_ms']:7.2f} {run['p99_ms']:7.2f} "
             f"{run['p50_last_ms']:8.2f} {run['p99_last_ms']:8.2f} {run['pushes']:>6}"
+        )
+    return lines
+
+
+def _tables_table(runs: list[dict]) -> list[str]:
+    """Players at shared tables: hands, action latency, memory."""
+    lines = [
+        "tables: players seven to a table; ms from a player's action to the "
+        "last connection at the table receiving its line; think: seconds "
+        "a player waits before acting (0: flat out)",
+        f"{'transport':13} {'players':>7} {'think':>5} {'tables':>6} {'hands/s':>7} "
+        f"{'p50':>7} {'p99':>7} {'KiB/player':>10} {'threads':>7} "
+        f"{'srv CPU':>7} {'cli CPU':>7} {'lost':>4}",
+    ]
+    for run in runs:
+        where = f"{run['server']:13} {run['connections']:>7}"
+        if "error" in run:
+            lines.append(f"{where} FAILED: {run['error']}")
+            continue
+        lines.append(
+            f"{where} {run['think_s']:5g} {run['tables']:>6} {run['hands_per_s']:7.1f} "
+            f"{run['p50_ms']:7.2f} {run['p99_ms']:7.2f} "
+            f"{run['mem_kib_per_player']:10.1f} {run['server_threads']:>7} "
+            f"{_share(run['server_cpu_share']):>7} "
+            f"{_share(run['client_cpu_share']):>7} {run['lost']:>4}"
         )
     return lines
 

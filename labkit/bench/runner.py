@@ -13,7 +13,9 @@ them in short turns (``load.take_turns``), so that the machine's drift from
 second to second cannot pass for a difference between them.
 
 Push latency (:mod:`.push`) is measured last, once per transport and
-number of idle connections: its repeats are the pushes of one run.
+number of idle connections: its repeats are the pushes of one run. So are
+players at shared tables (:mod:`.tables`): their repeats are the hands and
+actions of one run.
 """
 
 from __future__ import annotations
@@ -31,7 +33,12 @@ import psutil
 
 from .servers import SERVERS, WORKLOADS, ServerProcess, ServerSpec, missing
 
-LOADS = {"echo": (1, 10, 100), "blackjack": (10, 100, 1000), "push": (10, 100, 1000)}
+LOADS = {
+    "echo": (1, 10, 100),
+    "blackjack": (10, 100, 1000),
+    "push": (10, 100, 1000),
+    "tables": (1000,),  # players, seven to a table: 143 tables
+}
 FIGURES = (
     "throughput",
     "p50_ms",
@@ -56,6 +63,8 @@ class Plan:
     timeout: float = 10.0  # for one answer, a start or a stop
     pushes: int = 25  # counted per push run, after push_warmup more
     push_warmup: int = 5
+    # tables: seconds a player thinks before each action (0: flat out)
+    think: tuple[float, ...] = (0.0, 0.25)
 
 
 def cores() -> tuple[int | None, int | None]:
@@ -92,7 +101,7 @@ def runs_in_order(plan: Plan) -> tuple[list[tuple[str, int, ServerSpec]], list]:
     """Every (workload, connections, server) run, alternated; and the skips."""
     order, skipped = [], []
     for workload in plan.workloads:
-        if workload == "push":
+        if workload in ("push", "tables"):
             continue  # not the load client's: see push_runs_in_order
         for connections in plan.loads[workload]:
             for name in plan.servers:
@@ -144,6 +153,19 @@ def push_runs_in_order(plan: Plan) -> tuple[list[tuple[int, str]], list[dict]]:
     return order, skipped
 
 
+def tables_runs_in_order(plan: Plan) -> list[tuple[int, float, str]]:
+    """Every (players, thinking time, transport) run of the tables workload."""
+    if "tables" not in plan.workloads:
+        return []
+    return [
+        (players, think, name)
+        for players in plan.loads.get("tables", ())
+        for think in plan.think
+        for name in plan.servers
+        if "tables" in SERVERS[name].workloads  # labkit's concurrent transports
+    ]
+
+
 def pairs_in_order(
     order: list[tuple[str, int, ServerSpec]],
 ) -> list[tuple[str, int, ServerSpec, ServerSpec]]:
@@ -187,6 +209,18 @@ def run_push(transport: str, connections: int, plan: Plan) -> dict:
         client_cpu=client_cpu,
     )
     return figures | record
+
+
+def run_tables(transport: str, players: int, think: float, plan: Plan) -> dict:
+    """``players`` at shared tables on one ``transport`` server."""
+    from . import tables
+
+    server_cpu, client_cpu = cores()
+    record: dict = dict(others_running=others_running())
+    result = tables.run_tables(
+        SERVERS[transport], players, think, plan, server_cpu, client_cpu
+    )
+    return result | record
 
 
 def _load(workload: str, connections: int, plan: Plan, *specs: ServerSpec) -> dict:
@@ -314,6 +348,7 @@ def run_bench(plan: Plan, progress: Callable[[str], None] = lambda line: None) -
     order, skipped = runs_in_order(plan)
     pairs = pairs_in_order(order)
     push_order, push_skipped = push_runs_in_order(plan)
+    tables_order = tables_runs_in_order(plan)
     server_cpu, client_cpu = cores()
     meta = dict(
         started=time.strftime("%Y-%m-%d %H:%M:%S"),
@@ -342,8 +377,13 @@ def run_bench(plan: Plan, progress: Callable[[str], None] = lambda line: None) -
         run = run_push(name, connections, plan)
         pushed.append(run)
         progress(describe_push(run))
+    at_tables = []
+    for players, think, name in tables_order:
+        run = run_tables(name, players, think, plan)
+        at_tables.append(run)
+        progress(describe_tables(run))
     meta["loadavg_after"] = os.getloadavg()
-    others = [run["others_running"] for run in runs + turns + pushed]
+    others = [run["others_running"] for run in runs + turns + pushed + at_tables]
     meta["others_running"] = dict(
         median=median(others) if others else None,
         max=max(others, default=None),
@@ -355,6 +395,7 @@ def run_bench(plan: Plan, progress: Callable[[str], None] = lambda line: None) -
         rows=rows,
         ratios=ratios(turns),
         push=pushed,
+        tables=at_tables,
         skipped=skipped + push_skipped,
         runs=runs,
         turns=turns,
@@ -396,4 +437,18 @@ def describe_push(run: dict) -> str:
         f"last receipt p50 {run['p50_last_ms']:6.2f} ms  "
         f"p99 {run['p99_last_ms']:6.2f} ms  ({run['pushes']} pushes)  "
         f"others {run['others_running']}"
+    )
+
+
+def describe_tables(run: dict) -> str:
+    """One line about one tables run, for progress output."""
+    where = f"{'tables':9} {run['connections']:>5} {run['server']:17}"
+    where += f" think {run['think_s']:g} s" if "think_s" in run else ""
+    if "error" in run:
+        return f"{where} FAILED: {run['error']}"
+    return (
+        f"{where} {run['hands_per_s']:>6.0f} hands/s  p50 {run['p50_ms']:6.2f} ms  "
+        f"p99 {run['p99_ms']:6.2f} ms  {run['mem_kib_per_player']:5.1f} KiB/player  "
+        f"server CPU {run['server_cpu_share']:4.0%}  "
+        f"client CPU {run['client_cpu_share']:4.0%}  others {run['others_running']}"
     )

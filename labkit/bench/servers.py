@@ -28,8 +28,9 @@ STOP_TIMEOUT = 10.0
 SERVE = ("serve", "{service}", "--max-connections", "5000")  # 1,000 players fit
 BASELINES = Path(__file__).resolve().parent / "baselines"
 # The load client sends echo and blackjack; push (lines a server sends to
-# idle connections unasked) is measured by :mod:`.push`.
-WORKLOADS = ("echo", "blackjack", "push")
+# idle connections unasked) is measured by :mod:`.push`, and players at
+# shared tables by :mod:`.tables`.
+WORKLOADS = ("echo", "blackjack", "push", "tables")
 
 
 @dataclass(frozen=True)
