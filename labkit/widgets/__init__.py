@@ -13,6 +13,7 @@ through labkit's clients, over real sockets, wherever the server runs.
               message instead of a traceback
     problems  errors -> one sentence saying what to do
     blackjack BlackjackTable
+    tables    SharedTable (a seat at a version 2 table, or a watcher's view)
     echo      EchoConsole
     monitor   ServerMonitor
 
@@ -27,6 +28,7 @@ from .blackjack import BlackjackTable
 from .connected import ConnectedWidget
 from .echo import EchoConsole
 from .monitor import ServerMonitor
+from .tables import SharedTable
 
 __all__ = [
     "BlackjackTable",
@@ -34,4 +36,5 @@ __all__ = [
     "EchoConsole",
     "LabWidget",
     "ServerMonitor",
+    "SharedTable",
 ]

@@ -1,0 +1,376 @@
+"""SharedTable: a seat (or a watcher's chair) at a version 2 table, as a widget.
+
+    >>> table = SharedTable(server, name="ann")   # joins table 1
+    >>> table                                     # shows every seat and the dealer
+    >>> table.bet_buttons[10].click()             # what a click does, from a cell
+    >>> print(table)                              # the table in words
+
+Version 2 pushes lines: the other players' bets and moves, the timers, the
+dealer. The widget's :class:`~labkit.tables.client.TableClient` reads them
+on its reader thread and tells the widget, which redraws from there by
+setting widget values only (never ``print`` or ``display``: output from a
+thread lands in whatever cell runs). A click runs its command in the click
+handler, on the kernel's main thread, and redraws too; one lock keeps the
+two redraws from interleaving. The buttons follow the protocol: a chip
+button while bets are open and this player has not bet, and Hit, Stand,
+Double, Split and Insure exactly when the current ``TURN`` lists them for
+this seat. A watcher (``watch=True``) sees everything and has no buttons
+to press.
+
+The page contract (stable; tests rely on it): the root has class
+``labkit-tbl``; each seat is ``.labkit-tbl-seat[data-seat]`` (with
+``data-turn="yes"`` on the seat whose turn it is, ``data-me="yes"`` on this
+player's) inside an HTML widget, its cards ``.labkit-card[data-card]``;
+the dealer is ``labkit-tbl-dealer``; the buttons are ``labkit-tbl-bet``
+(one per chip, ``data``-free: their descriptions are ``Bet 10`` ...),
+``labkit-tbl-hit``, ``labkit-tbl-stand``, ``labkit-tbl-double``,
+``labkit-tbl-split``, ``labkit-tbl-insure`` and ``labkit-tbl-reconnect``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from html import escape
+
+import ipywidgets as widgets
+
+from ..addresses import format_address
+from ..blackjack import words
+from ..clients import DEFAULT_TIMEOUT
+from ..errors import ConnectionClosed
+from ..tables.client import TableClient
+from ..tables.view import SeatView, TableState
+from . import cards
+from .connected import ConnectedWidget
+from .style import stylesheet, transcript_html
+
+CHIPS = (10, 25, 100)
+ACTIONS = ("HIT", "STAND", "DOUBLE", "SPLIT", "INSURE")
+TRANSCRIPT_LINES = 200
+
+CSS = """
+.labkit-tbl { background: #0f6b3d; border: 6px solid #5b3a1e; border-radius: 18px;
+  color: #f6f1e3; padding: 10px 14px; width: 720px; box-sizing: border-box; }
+.labkit-tbl .widget-html, .labkit-tbl .widget-html-content {
+  color: inherit; height: auto; line-height: 1.3; white-space: normal; }
+.labkit-tbl-seats { display: flex; flex-wrap: wrap; gap: 8px; }
+.labkit-tbl-seat { border: 2px solid rgba(255,255,255,0.25); border-radius: 10px;
+  min-width: 150px; padding: 4px 8px; }
+.labkit-tbl-seat[data-turn="yes"] { border-color: #ffd54f; }
+.labkit-tbl-seat[data-me="yes"] { background: rgba(255,255,255,0.08); }
+.labkit-tbl-seat .labkit-card { height: 56px; width: 40px; }
+.labkit-tbl-seat .labkit-card-pip { font-size: 20px; }
+.labkit-tbl-seat .labkit-card-corner { font-size: 11px; }
+.labkit-tbl-clock { background: #ffd54f; height: 4px; margin-top: 3px;
+  animation-name: labkit-tbl-shrink; animation-timing-function: linear;
+  animation-fill-mode: forwards; }
+@keyframes labkit-tbl-shrink { from { width: 100%; } to { width: 0%; } }
+"""
+
+
+class SharedTable(ConnectedWidget[TableClient]):
+    """One connection at a shared table; see the module's docstring."""
+
+    def __init__(
+        self,
+        target,
+        port: int | None = None,
+        *,
+        table: int = 1,
+        name: str | None = None,
+        watch: bool = False,
+        transcript: bool = False,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        super().__init__(target, port, timeout=timeout)
+        self.table_id = table
+        self.name = name
+        self.watching = watch
+        self._draw = threading.RLock()  # the reader's redraws and the clicks'
+        self._last = TableState()  # what is shown once the connection is gone
+        self._transcript: list[tuple[str, str]] = []
+        self._build(transcript)
+        self._connect()
+
+    # -- the state, for cells ----------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return self.client is not None and not self.client.closed
+
+    @property
+    def state(self) -> TableState:
+        return self.client.state if self.client is not None else self._last
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        """What this player may do now: BET, or what the TURN lists for them."""
+        return self.state.my_actions if self.connected else ()
+
+    @property
+    def transcript(self) -> list[tuple[str, str]]:
+        if self.client is not None:
+            return self.client.transcript
+        return self._transcript
+
+    @property
+    def status(self) -> str:
+        state = self.state
+        if not self.connected:
+            return f"Not connected. {self.next_step()}"
+        if state.table is None:
+            return "In the lobby."
+        where = f"Table {state.table}"
+        if state.watching:
+            where += " (watching)"
+        actions = state.my_actions
+        if "BET" in actions:
+            return f"{where}: bets are open. Click a chip to bet."
+        if "INSURE" in actions:
+            return f"{where}: the dealer shows an ace. Insure, or wait."
+        if actions:
+            return f"{where}: your turn. {', '.join(a.title() for a in actions)}."
+        if state.turn == (0, 0):
+            return f"{where}: insurance is offered."
+        if state.turn is not None:
+            return f"{where}: seat {state.turn[0]} is playing."
+        if state.betting:
+            return f"{where}: bets are open."
+        if state.in_play:
+            return f"{where}: the dealer is playing."
+        return f"{where}: waiting for players."
+
+    def __str__(self) -> str:
+        state = self.state
+        lines = [f"dealer: {words.hand_text(state.dealer)}"]
+        for seat in state.seats.values():
+            lines.append(f"seat {seat.number}: {seat_text(seat)}")
+        lines.append(f"now:    {self.status}")
+        if self.message:
+            lines.append(f"note:   {self.message}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        where = format_address(*self.address)
+        state = "connected" if self.connected else "not connected"
+        return f"<SharedTable {where} table {self.table_id}, {state}>"
+
+    # -- the connection ------------------------------------------------------
+
+    def _open(self, address: tuple[str, int]) -> TableClient:
+        client = TableClient(address, name=self.name, timeout=self.timeout)
+        try:
+            client.observe(self._on_line)
+            if self.watching:
+                client.watch(self.table_id)
+            else:
+                client.join(self.table_id)
+        except BaseException:
+            client.close()
+            raise
+        return client
+
+    def _opened(self) -> None:
+        self._last = TableState()
+
+    def _closing(self, client: TableClient) -> None:
+        self._last = client.state
+        self._transcript = client.transcript
+
+    def _on_line(self, line: str, state: TableState) -> None:
+        """The reader thread: a line arrived ("" when the connection ended)."""
+        if self.closed:
+            return
+        if line == "":
+            self._explain_later(ConnectionClosed("the server closed the connection"))
+        self._redraw()
+
+    def _explain_later(self, error: BaseException) -> None:
+        # On the reader thread: say so, but leave closing to the main thread.
+        from .problems import explain
+
+        self.message = explain(error, self.address, self.next_step()).message
+
+    # -- what the buttons do -------------------------------------------------
+
+    def _play(self, button: widgets.Button, move: Callable[[TableClient], object]):
+        # Button.click() from a cell runs the handler even when the button is
+        # disabled (the browser would not): honour the protocol anyway.
+        if button.disabled or not self.connected:
+            self.message = f"{button.description} is not possible now."
+            self._redraw()
+            return
+        try:
+            move(self.client)  # type: ignore[arg-type]
+        except Exception as error:
+            self._explain(error)
+        else:
+            self.message = ""
+        self._redraw()
+
+    def _action_handler(self, verb: str) -> Callable[[widgets.Button], None]:
+        return lambda b: self._play(b, lambda client: getattr(client, verb)())
+
+    # -- the widgets -------------------------------------------------------
+
+    def _build(self, show_transcript: bool) -> None:
+        own = self._own
+
+        def html(css: str) -> widgets.HTML:
+            box = own(widgets.HTML(""))
+            box.add_class(css)
+            return box
+
+        def button(label: str, css: str, style: str, tip: str) -> widgets.Button:
+            b = own(widgets.Button(description=label, button_style=style, tooltip=tip))
+            b.layout.width = "auto"
+            b.add_class(css)
+            return b
+
+        title = html("labkit-tbl-title")
+        title.value = "\u2660 Blackjack tables \u2665"
+        style = own(widgets.HTML(f"<style>{CSS}</style>"))
+        style.layout.display = "none"
+        self.dealer_html = html("labkit-tbl-dealer")
+        self.seats_html = html("labkit-tbl-seats-box")
+        self.status_html = html("labkit-tbl-status")
+        self.message_html = self._message_area("labkit-tbl-message")
+        self.transcript_html = html("labkit-tbl-transcript")
+
+        self.bet_buttons = {
+            amount: button(
+                f"Bet {amount}", "labkit-tbl-bet", "success", f"BET {amount}"
+            )
+            for amount in CHIPS
+        }
+        for amount, b in self.bet_buttons.items():
+            b.on_click(lambda b, n=amount: self._play(b, lambda c: c.bet(n)))
+        self.action_buttons = {
+            verb: button(verb.title(), f"labkit-tbl-{verb.lower()}", "primary", verb)
+            for verb in ACTIONS
+        }
+        for verb, b in self.action_buttons.items():
+            b.on_click(self._action_handler(verb.lower()))
+        self.hit_button = self.action_buttons["HIT"]
+        self.stand_button = self.action_buttons["STAND"]
+        self.double_button = self.action_buttons["DOUBLE"]
+        self.split_button = self.action_buttons["SPLIT"]
+        self.insure_button = self.action_buttons["INSURE"]
+        self.reconnect_button = self._reconnect_button("labkit-tbl-reconnect")
+        self.transcript_button = own(
+            widgets.ToggleButton(value=show_transcript, description="Transcript")
+        )
+        self.transcript_button.layout.width = "auto"
+        self.transcript_button.add_class("labkit-tbl-transcript-toggle")
+        self.transcript_button.observe(lambda change: self._redraw(), "value")
+
+        chips = own(widgets.HBox(list(self.bet_buttons.values())))
+        moves = own(
+            widgets.HBox(
+                list(self.action_buttons.values())
+                + [self.reconnect_button, self.transcript_button]
+            )
+        )
+        self.widget = own(
+            widgets.VBox(
+                [
+                    own(stylesheet()),
+                    style,
+                    title,
+                    self.dealer_html,
+                    self.seats_html,
+                    self.status_html,
+                    chips,
+                    moves,
+                    self.message_html,
+                    self.transcript_html,
+                ]
+            )
+        )
+        self.widget.add_class("labkit-tbl")
+
+    def _redraw(self) -> None:
+        with self._draw:
+            if self.closed:
+                return
+            state = self.state
+            actions = self.actions
+            self.dealer_html.value = cards.hand_html(
+                "Dealer", state.dealer, state.hands_settled
+            )
+            self.seats_html.value = seats_html(state)
+            self.status_html.value = escape(self.status)
+            self._show_message(self.message_html)
+            me = state.me
+            for amount, b in self.bet_buttons.items():
+                b.disabled = not (
+                    "BET" in actions and me is not None and me.chips >= amount
+                )
+            for verb, b in self.action_buttons.items():
+                b.disabled = verb not in actions
+            shown = self.transcript_button.value
+            self.transcript_html.layout.display = None if shown else "none"
+            if shown:
+                self.transcript_html.value = transcript_html(
+                    self.transcript[-TRANSCRIPT_LINES:]
+                )
+
+
+# -- the seats as HTML (pure functions of the state) --------------------------
+
+
+def seat_text(seat: SeatView) -> str:
+    """One seat in words: name, chips, bet, hands and their results."""
+    text = f"{seat.name}, {seat.chips} chips"
+    if seat.bet is not None:
+        text += f", bet {seat.bet}"
+    for hand in seat.hands.values():  # bet, total, cards, as HAND says them
+        cards_text = " ".join(map(str, hand.cards))
+        text += f"; hand {hand.number}: {cards_text} ({hand.total})"
+        if hand.result is not None:
+            outcome, net, reason = hand.result
+            text += f" {outcome} {net:+d} {reason}"
+    return text
+
+
+def seats_html(state: TableState) -> str:
+    """Every seat, each a ``.labkit-tbl-seat[data-seat]`` element."""
+    parts = []
+    for seat in state.seats.values():
+        turn = state.turn is not None and state.turn[0] == seat.number
+        mine = seat.number == state.seat
+        hands = []
+        for hand in seat.hands.values():
+            faces = "".join(cards.card_html(c) for c in hand.cards)
+            result = ""
+            if hand.result is not None:
+                outcome, net, reason = hand.result
+                result = (
+                    f'<div class="labkit-tbl-result" data-outcome="{outcome}">'
+                    f"{outcome} {net:+d} ({escape(reason.lower())})</div>"
+                )
+            hands.append(
+                f'<div class="labkit-tbl-hand" data-hand="{hand.number}" '
+                f'data-total="{hand.total}">'
+                f"<div>hand {hand.number}: {hand.total}, bet {hand.bet}</div>"
+                f'<div class="labkit-hand-cards">{faces}</div>{result}</div>'
+            )
+        clock = ""
+        if turn and state.seconds:
+            clock = (
+                f'<div class="labkit-tbl-clock" data-seconds="{state.seconds}" '
+                f'style="animation-duration: {state.seconds}s"></div>'
+            )
+        bet = "" if seat.bet is None else f", bet {seat.bet}"
+        parts.append(
+            f'<div class="labkit-tbl-seat" data-seat="{seat.number}" '
+            f'data-turn="{"yes" if turn else "no"}" '
+            f'data-me="{"yes" if mine else "no"}">'
+            f"<b>{seat.number}. {escape(seat.name)}</b>"
+            f'<div class="labkit-tbl-chips" data-chips="{seat.chips}">'
+            f"{seat.chips} chips{bet}</div>{''.join(hands)}{clock}</div>"
+        )
+    if not parts:
+        parts.append('<div class="labkit-tbl-empty">(no one is seated)</div>')
+    return f'<div class="labkit-tbl-seats">{"".join(parts)}</div>'
