@@ -15,6 +15,19 @@ import sys
 # For each fact a notebook checks on Linux: the systems where it holds too,
 # and what a learner sees elsewhere.
 FACTS: dict[str, dict[str, str | None]] = {
+    "live_bench": {
+        "linux": None,
+        "macos": (
+            "The benchmark's load client drives its connections with epoll and "
+            "pins processes to cores, which only Linux offers: on macOS the "
+            "live run is skipped. The full run below was measured on Linux."
+        ),
+        "windows": (
+            "The benchmark's load client drives its connections with epoll and "
+            "pins processes to cores, which only Linux offers: on Windows the "
+            "live run is skipped. The full run below was measured on Linux."
+        ),
+    },
     "udp_drops": {
         "linux": None,
         "macos": (

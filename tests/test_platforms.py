@@ -286,3 +286,20 @@ def test_receive_timeouts_use_select_where_the_kernel_does_not_keep_them(
                 assert 0.09 <= time.monotonic() - began < 2
                 client.sendall(b"line\n")
                 assert receiver.recv(time.monotonic() + 5) == b"line\n"
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("platform", ["darwin", "win32"])
+def test_notebook_10_skips_the_live_benchmark_and_reads_the_stored_one(
+    platform, monkeypatch, tmp_path, capsys
+) -> None:
+    as_if_on(platform, monkeypatch, tmp_path)
+    refused = refuse_proc_outside_psutil(monkeypatch)
+    cells = ["f461d4e1", "1ff6c106", "5a7e3c19", "24b7b0bf", "7946ab37"]
+    namespace = run_cells("10-measure.ipynb", *cells)
+    out = capsys.readouterr().out
+    assert namespace["live"] is None
+    assert out.startswith(platform_facts.differs("live_bench") + "\n"), out
+    assert "served all requests" not in out
+    assert "measured on 2 CPUs" in out  # the stored run, read on any system
+    assert refused == []
