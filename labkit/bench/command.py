@@ -89,7 +89,7 @@ def plan_from(args: argparse.Namespace) -> Plan:
     if args.quick:
         plan.duration, plan.warmup, plan.repeats = 1.0, 0.25, 1
         plan.loads = {"echo": (10,), "blackjack": (10,), "push": (10,)}
-        plan.loads["tables"], plan.think = (70,), (0.0, 0.1)
+        plan.loads["tables"], plan.think = (70,), (0.0, 0.02)
         plan.pushes, plan.push_warmup = 5, 2
     only = args.only or []
     if servers := [name for name in only if name in SERVERS]:
