@@ -20,9 +20,11 @@ to press.
 The page contract (stable; tests rely on it): the root has class
 ``labkit-tbl``; each seat is ``.labkit-tbl-seat[data-seat]`` (with
 ``data-turn="yes"`` on the seat whose turn it is, ``data-me="yes"`` on this
-player's) inside an HTML widget, its cards ``.labkit-card[data-card]``;
+player's) inside an HTML widget, its cards ``.labkit-card[data-card]``,
+its chips ``.labkit-tbl-chips[data-chips]``, each settled hand's
+``.labkit-tbl-result[data-outcome][data-net]``;
 the dealer is ``labkit-tbl-dealer``; the buttons are ``labkit-tbl-bet``
-(one per chip, ``data``-free: their descriptions are ``Bet 10`` ...),
+(one per chip, described ``Bet 10``, ``Bet 25``, ``Bet 100``),
 ``labkit-tbl-hit``, ``labkit-tbl-stand``, ``labkit-tbl-double``,
 ``labkit-tbl-split``, ``labkit-tbl-insure`` and ``labkit-tbl-reconnect``.
 """
@@ -194,10 +196,17 @@ class SharedTable(ConnectedWidget[TableClient]):
 
     # -- what the buttons do -------------------------------------------------
 
-    def _play(self, button: widgets.Button, move: Callable[[TableClient], object]):
+    def _play(
+        self,
+        button: widgets.Button,
+        needs: str,
+        move: Callable[[TableClient], object],
+    ) -> None:
         # Button.click() from a cell runs the handler even when the button is
-        # disabled (the browser would not): honour the protocol anyway.
-        if button.disabled or not self.connected:
+        # disabled (the browser would not): honour the protocol anyway. Ask
+        # the client's state, not the button: a line that just arrived may
+        # not have redrawn the buttons yet.
+        if needs not in self.actions:
             self.message = f"{button.description} is not possible now."
             self._redraw()
             return
@@ -210,7 +219,9 @@ class SharedTable(ConnectedWidget[TableClient]):
         self._redraw()
 
     def _action_handler(self, verb: str) -> Callable[[widgets.Button], None]:
-        return lambda b: self._play(b, lambda client: getattr(client, verb)())
+        return lambda b: self._play(
+            b, verb.upper(), lambda client: getattr(client, verb)()
+        )
 
     # -- the widgets -------------------------------------------------------
 
@@ -245,7 +256,7 @@ class SharedTable(ConnectedWidget[TableClient]):
             for amount in CHIPS
         }
         for amount, b in self.bet_buttons.items():
-            b.on_click(lambda b, n=amount: self._play(b, lambda c: c.bet(n)))
+            b.on_click(lambda b, n=amount: self._play(b, "BET", lambda c: c.bet(n)))
         self.action_buttons = {
             verb: button(verb.title(), f"labkit-tbl-{verb.lower()}", "primary", verb)
             for verb in ACTIONS
@@ -347,7 +358,8 @@ def seats_html(state: TableState) -> str:
             if hand.result is not None:
                 outcome, net, reason = hand.result
                 result = (
-                    f'<div class="labkit-tbl-result" data-outcome="{outcome}">'
+                    f'<div class="labkit-tbl-result" data-outcome="{outcome}" '
+                    f'data-net="{net}">'
                     f"{outcome} {net:+d} ({escape(reason.lower())})</div>"
                 )
             hands.append(
