@@ -33,7 +33,7 @@ LEFT_OUT = shutil.ignore_patterns(
 )
 
 pytestmark = pytest.mark.skipif(
-    not sys.platform.startswith("linux"), reason="the benchmark reads /proc"
+    not sys.platform.startswith("linux"), reason="the benchmark uses epoll (Linux)"
 )
 
 
