@@ -303,3 +303,15 @@ def test_notebook_10_skips_the_live_benchmark_and_reads_the_stored_one(
     assert "served all requests" not in out
     assert "measured on 2 CPUs" in out  # the stored run, read on any system
     assert refused == []
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("posix", [True, False])
+def test_listeners_reuse_addresses_on_posix_only(posix, monkeypatch) -> None:
+    # Windows' SO_REUSEADDR lets a second program bind a port in use.
+    from labkit.transports import base
+
+    monkeypatch.setattr(base, "REUSE_ADDRESS", posix)
+    with base.bind_listener("127.0.0.1", 0, 8) as listener:
+        reuse = listener.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR)
+    assert bool(reuse) is posix

@@ -21,6 +21,7 @@ happens to run. They write to ``log`` and ``errors`` instead.
 from __future__ import annotations
 
 import errno
+import os
 import socket
 import sys
 import threading
@@ -65,6 +66,9 @@ class ServerError:
         return f"{self.when} {self.where}: {self.message}"
 
 
+REUSE_ADDRESS = os.name == "posix"
+
+
 def bind_listener(host: str, port: int, backlog: int) -> socket.socket:
     """A listening TCP socket on host:port (IPv4 or IPv6, by the host)."""
     try:
@@ -77,8 +81,11 @@ def bind_listener(host: str, port: int, backlog: int) -> socket.socket:
     listener = socket.socket(family, kind, proto)
     try:
         # Lets a new server take a fixed port at once after a stop, instead
-        # of waiting out TIME_WAIT ("Address already in use").
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # of waiting out TIME_WAIT ("Address already in use"). On Windows the
+        # option lets a second program take a port in use: left off, as
+        # asyncio leaves it.
+        if REUSE_ADDRESS:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(address)
         listener.listen(backlog)
     except OSError as exc:
