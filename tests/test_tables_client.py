@@ -8,6 +8,7 @@ hands from running out under a loaded machine; every wait is bounded.
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -38,7 +39,7 @@ def checked(client: TableClient) -> None:
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-def test_a_hand_from_join_to_settlement(start, transport):
+def test_a_hand_from_join_to_settlement(no_leaks, start, transport):
     server = start("tables", transport, seed=7, **SLOW)
     with TableClient(server.address, name="ann", timeout=10) as ann:
         assert ann.tables()[0] == (1, 0, 7, 10, 500)
@@ -57,6 +58,7 @@ def test_a_hand_from_join_to_settlement(start, transport):
         replay = replayed(ann)
         assert replay.seats == state.seats and replay.dealer == state.dealer
         assert ann.tables()[0] == (1, 1, 7, 10, 500)
+    assert server.stop()  # before no_leaks looks: the reader thread is gone too
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
@@ -149,5 +151,7 @@ def test_close_frees_the_reader_at_once(start):
     server = start("tables", "threaded", **SLOW)
     ann = TableClient(server.address, timeout=30)
     ann.join(1)
+    began = time.monotonic()
     ann.close()  # the reader waits on recv with a 30 s timeout: shutdown wakes it
     assert not ann.reader.is_alive()
+    assert time.monotonic() - began < 2, "close() waited for the reader's timeout"

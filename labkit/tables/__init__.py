@@ -4,8 +4,13 @@
     rules   the casino's rules: splits, doubles, insurance, S17/H17, 3:2
     lines   the text of every table line (docs/protocol.md, "tables")
     table   one table as a state machine: commands and a clock in, lines out
+    view    one connection's view of a table, from the lines it receives
 
-Nothing here does I/O: a service feeds a :class:`Table` what its
+and, not imported here, the client side over a real socket:
+:mod:`labkit.tables.client` (``TableClient``) and
+:mod:`labkit.tables.strategy` (a simple player for it).
+
+Nothing imported here does I/O: a service feeds a :class:`Table` what its
 connections send and routes the :class:`Send` lines it returns (see
 :mod:`labkit.tables.table` for how). Cards and totals are version 1's
 (:mod:`labkit.blackjack.game`).

@@ -137,23 +137,21 @@ class TableClient:
     def name(self, name: str) -> str:
         return self._ask(f"NAME {name}", _starts("NAME "))[-1].split()[1]
 
-    def tables(self) -> list[tuple[int, int, int, int, int]]:
+    def tables(self) -> list[tuple[int, ...]]:
         """(id, seated, seats, min bet, max bet) for every table."""
-        count: list[int] = []
+        rows: list[tuple[int, ...]] = []
+        count: list[int] = []  # TABLES <n>, once it has come
 
         def done(line: str) -> bool:
-            words = line.split()
-            if words[0] == "TABLES":
-                count.append(int(words[1]))
-            return bool(count) and len(seen) == count[0]
+            keyword, *numbers = line.split()
+            if keyword == "TABLES":
+                count.append(int(numbers[0]))
+            elif keyword == "TABLE":
+                rows.append(tuple(int(n) for n in numbers[:5]))
+            return bool(count) and len(rows) >= count[0]
 
-        seen: list[str] = []
-        lines = self._ask("TABLES", lambda line: _collect(line, seen, done))
-        return [
-            tuple(int(w) for w in line.split()[1:6])  # type: ignore[misc]
-            for line in lines
-            if line.startswith("TABLE ")
-        ]
+        self._ask("TABLES", done)
+        return rows
 
     def join(self, table: int, token: str | None = None) -> TableState:
         """Sit at ``table`` (with a token: take back a seat); the state after."""
@@ -327,9 +325,3 @@ def _starts(prefix: str) -> Callable[[str], bool]:
 
 def _exactly(text: str) -> Callable[[str], bool]:
     return lambda line: line == text
-
-
-def _collect(line: str, seen: list[str], done: Callable[[str], bool]) -> bool:
-    if line.startswith("TABLE "):
-        seen.append(line)
-    return done(line)
