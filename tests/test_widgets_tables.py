@@ -146,3 +146,23 @@ def test_a_stopped_server_is_said_in_words_and_reconnect_brings_a_seat():
     finally:
         table.close()
         labkit.background.stop_all()
+
+
+def test_reconnect_takes_the_same_seat_back_with_its_token(server):
+    table = SharedTable(server.address, name="ann", timeout=10)
+    bob = TableClient(server.address, name="bob", timeout=10)
+    try:
+        token = table.state.token
+        bob.join(1)
+        table.reconnect_button.click()  # a new connection: JOIN 1 <token>
+        assert table.connected, table.message
+        state = table.state
+        assert (state.seat, state.name, state.token) == (1, "ann", token)
+        assert "ann" in state.seats[1].name and 2 in state.seats
+        with TableClient(server.address, name="carl", timeout=10) as carl:
+            assert carl.join(1).seat == 3  # seat 1 never emptied
+        assert not any(x.startswith("EMPTY 1") for x in bob.received())
+        assert enabled(table) == {"BET"}
+    finally:
+        table.close()
+        bob.close()

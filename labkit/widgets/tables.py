@@ -32,6 +32,7 @@ the dealer is ``labkit-tbl-dealer``; the buttons are ``labkit-tbl-bet``
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from html import escape
 
@@ -41,7 +42,7 @@ from ..addresses import format_address
 from ..blackjack import words
 from ..clients import DEFAULT_TIMEOUT
 from ..errors import ConnectionClosed
-from ..tables.client import TableClient
+from ..tables.client import ServerRefused, TableClient
 from ..tables.view import SeatView, TableState
 from . import cards
 from .connected import ConnectedWidget
@@ -91,6 +92,8 @@ class SharedTable(ConnectedWidget[TableClient]):
         self.watching = watch
         self._draw = threading.RLock()  # the reader's redraws and the clicks'
         self._last = TableState()  # what is shown once the connection is gone
+        # (server handle, address, token) of the last seat: Reconnect takes it back
+        self._seat_token: tuple[object, tuple[str, int], str] = (None, ("", 0), "")
         self._transcript: list[tuple[str, str]] = []
         self._build(transcript)
         self._connect()
@@ -161,17 +164,37 @@ class SharedTable(ConnectedWidget[TableClient]):
     # -- the connection ------------------------------------------------------
 
     def _open(self, address: tuple[str, int]) -> TableClient:
-        client = TableClient(address, name=self.name, timeout=self.timeout)
+        client = TableClient(address, timeout=self.timeout)
         try:
             client.observe(self._on_line)
             if self.watching:
+                if self.name:
+                    _settling(lambda: client.name(self.name), "NAME-TAKEN")
                 client.watch(self.table_id)
-            else:
+            elif not self._take_back_seat(client, address):
+                if self.name:
+                    _settling(lambda: client.name(self.name), "NAME-TAKEN")
                 client.join(self.table_id)
         except BaseException:
             client.close()
             raise
         return client
+
+    def _take_back_seat(self, client: TableClient, address: tuple[str, int]) -> bool:
+        """Reconnect to the same server: JOIN with the seat's token.
+
+        The seat, its chips and its name come back (the protocol keeps them
+        60 s). Only for the server that gave the token: a server started
+        again has a new room, where no seat waits.
+        """
+        server, where, token = self._seat_token
+        if not token or where != address or server is not self.server:
+            return False
+        try:
+            _settling(lambda: client.join(self.table_id, token), "BAD-TOKEN")
+        except ServerRefused:
+            return False  # expired, or taken back already: sit down afresh
+        return True
 
     def _opened(self) -> None:
         self._last = TableState()
@@ -179,6 +202,7 @@ class SharedTable(ConnectedWidget[TableClient]):
     def _closing(self, client: TableClient) -> None:
         self._last = client.state
         self._transcript = client.transcript
+        self._seat_token = (self.server, client.address, self._last.token)
 
     def _on_line(self, line: str, state: TableState) -> None:
         """The reader thread: a line arrived ("" when the connection ended)."""
@@ -326,6 +350,24 @@ class SharedTable(ConnectedWidget[TableClient]):
                 self.transcript_html.value = transcript_html(
                     self.transcript[-TRANSCRIPT_LINES:]
                 )
+
+
+def _settling(call: Callable[[], object], code: str, seconds: float = 2.0) -> None:
+    """``call``, tried again while the server answers ``code``, for ``seconds``.
+
+    A connection just closed still holds its name and its seat until the
+    server has handled the close (its clock thread does, within a quarter
+    of a second): the new connection asks again rather than fail.
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            call()
+            return
+        except ServerRefused as refused:
+            if refused.code != code or time.monotonic() > deadline:
+                raise
+        time.sleep(0.05)
 
 
 # -- the seats as HTML (pure functions of the state) --------------------------
