@@ -69,6 +69,19 @@ class ServerError:
 REUSE_ADDRESS = os.name == "posix"
 
 
+def send_at_once(sock: socket.socket) -> None:
+    """Turn Nagle's algorithm off for an accepted connection, as asyncio does.
+
+    A line service writes small lines, and a table pushes several in a row:
+    with Nagle's algorithm on, a second small write waits for the peer's ACK,
+    which the peer may delay by up to 40 ms.
+    """
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except OSError:
+        pass  # the peer has gone already: the first recv will say so
+
+
 def bind_listener(host: str, port: int, backlog: int) -> socket.socket:
     """A listening TCP socket on host:port (IPv4 or IPv6, by the host)."""
     try:

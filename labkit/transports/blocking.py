@@ -25,7 +25,7 @@ import socket
 import threading
 import time
 
-from .base import Server
+from .base import Server, send_at_once
 from .connection import Connection
 from .timeouts import RECV_SIZE, receiver
 from .waker import Waker
@@ -305,6 +305,7 @@ class BlockingServer(Server):
 
     def accept(self, sock: socket.socket, peer: str) -> Connection | None:
         """Admit a new socket, or turn it away; the engine decides."""
+        send_at_once(sock)
         return self.connect(SocketChannel(sock, peer, self.flusher))
 
 

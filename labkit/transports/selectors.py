@@ -24,7 +24,7 @@ import threading
 import time
 from collections import deque
 
-from .base import Server
+from .base import Server, send_at_once
 from .blocking import turn_away
 from .connection import Connection
 from .timeouts import RECV_SIZE
@@ -227,6 +227,7 @@ class SelectorsServer(Server):
             except OSError as exc:
                 self.record_error("accept", exc.strerror or repr(exc))
                 return
+            send_at_once(sock)
             channel = SocketChannel(self, sock, address[0])
             if connection := self.connect(channel):
                 sock.setblocking(False)

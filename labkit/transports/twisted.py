@@ -88,6 +88,7 @@ class _SessionProtocol(Protocol):
 
     def connectionMade(self) -> None:
         self.peer = self.transport.getPeer().host
+        self.transport.setTcpNoDelay(True)  # as send_at_once (base.py) says why
         self.write = self.transport.write  # the engine's writes go straight there
         if self.server.connect(self):
             self.transport.registerProducer(self, True)
