@@ -30,6 +30,19 @@ class LabWidget:
         self._owned.append(widget)
         return widget
 
+    def _html(self, css: str) -> widgets.HTML:
+        """An empty HTML area with the CSS class ``css`` (tests find it by it)."""
+        box = self._own(widgets.HTML(""))
+        box.add_class(css)
+        return box
+
+    def _button(self, label: str, css: str, style: str, tip: str) -> widgets.Button:
+        """A button as wide as its label, with the CSS class ``css``."""
+        button = widgets.Button(description=label, button_style=style, tooltip=tip)
+        button.layout.width = "auto"
+        button.add_class(css)
+        return self._own(button)
+
     def _repr_mimebundle_(self, include=None, exclude=None, **kwargs) -> dict:
         bundle = None if self.closed else self.widget._repr_mimebundle_(**kwargs)
         bundle = dict(bundle or {})

@@ -173,17 +173,7 @@ class BlackjackTable(ConnectedWidget[BlackjackClient]):
     def _build(self, show_transcript: bool) -> None:
         own = self._own
 
-        def html(css: str) -> widgets.HTML:
-            box = own(widgets.HTML(""))
-            box.add_class(css)
-            return box
-
-        def button(label: str, css: str, style: str, tip: str) -> widgets.Button:
-            b = own(widgets.Button(description=label, button_style=style, tooltip=tip))
-            b.layout.width = "auto"
-            b.add_class(css)
-            return b
-
+        html, button = self._html, self._button
         title = html("labkit-bj-title")
         title.value = "\u2660 Blackjack <span class='labkit-suit-red'>\u2665</span>"
         self.score_html = html("labkit-bj-score")

@@ -252,17 +252,7 @@ class SharedTable(ConnectedWidget[TableClient]):
     def _build(self, show_transcript: bool) -> None:
         own = self._own
 
-        def html(css: str) -> widgets.HTML:
-            box = own(widgets.HTML(""))
-            box.add_class(css)
-            return box
-
-        def button(label: str, css: str, style: str, tip: str) -> widgets.Button:
-            b = own(widgets.Button(description=label, button_style=style, tooltip=tip))
-            b.layout.width = "auto"
-            b.add_class(css)
-            return b
-
+        html, button = self._html, self._button
         title = html("labkit-tbl-title")
         title.value = "\u2660 Blackjack tables \u2665"
         style = own(widgets.HTML(f"<style>{CSS}</style>"))
