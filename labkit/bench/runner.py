@@ -21,7 +21,6 @@ actions of one run.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import subprocess
 import sys
@@ -31,7 +30,14 @@ from dataclasses import asdict, dataclass, field
 
 import psutil
 
-from .servers import SERVERS, WORKLOADS, ServerProcess, ServerSpec, missing
+from .servers import (
+    SERVERS,
+    WORKLOADS,
+    ServerProcess,
+    ServerSpec,
+    missing,
+    run_load_client,
+)
 
 LOADS = {
     "echo": (1, 10, 100),
@@ -264,23 +270,11 @@ def _load(workload: str, connections: int, plan: Plan, *specs: ServerSpec) -> di
                 + 3 * plan.timeout
                 + connections / 50
             )
-            client = subprocess.run(
-                command,
-                capture_output=True,
-                text=True,
-                timeout=budget,
-                preexec_fn=None
-                if client_cpu is None
-                else lambda: os.sched_setaffinity(0, {client_cpu}),
-            )
+            result = run_load_client(command, budget, client_cpu)
             statuses = [server.stop() for server in servers]
             status = next((code for code in statuses if code != 0), 0)
     except (OSError, RuntimeError, subprocess.TimeoutExpired) as exc:
         return record | {"error": f"{type(exc).__name__}: {exc}"}
-    try:
-        result = json.loads(client.stdout.strip().splitlines()[-1])
-    except (IndexError, json.JSONDecodeError):
-        result = {"error": f"the load client failed: {client.stderr.strip()[-300:]}"}
     return record | result | {"server_exit_status": status}
 
 

@@ -11,6 +11,7 @@ a user would write them without labkit, and run by their path.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import select
 import shutil
@@ -176,3 +177,18 @@ class ServerProcess:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def run_load_client(command: list[str], budget: float, cpu: int | None) -> dict:
+    """Run a load client (pinned to ``cpu``); what its last line says, as JSON."""
+    client = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=budget,
+        preexec_fn=None if cpu is None else lambda: os.sched_setaffinity(0, {cpu}),
+    )
+    try:
+        return json.loads(client.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        return {"error": f"the load client failed: {client.stderr.strip()[-300:]}"}

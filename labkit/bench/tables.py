@@ -38,7 +38,6 @@ import argparse
 import heapq
 import itertools
 import json
-import os
 import random
 import selectors
 import socket
@@ -299,7 +298,7 @@ def run_tables(
     spec, players: int, think: float, plan, server_cpu=None, client_cpu=None
 ) -> dict:
     """A tables server on ``spec``'s transport, loaded by this module's client."""
-    from .servers import ServerProcess
+    from .servers import ServerProcess, run_load_client
 
     tables = (players + SEATS - 1) // SEATS
     options = ("--tables", str(tables), "--max-per-peer", str(players + 16))
@@ -313,22 +312,11 @@ def run_tables(
     budget = plan.warmup + plan.duration + 3 * plan.timeout + players / 20
     try:
         with ServerProcess(spec, "tables", server_cpu) as server:
-            client = subprocess.run(
-                [*command, "--port", str(server.port), "--server-pid", str(server.pid)],
-                capture_output=True,
-                text=True,
-                timeout=budget,
-                preexec_fn=None
-                if client_cpu is None
-                else lambda: os.sched_setaffinity(0, {client_cpu}),
-            )
+            command += ["--port", str(server.port), "--server-pid", str(server.pid)]
+            result = run_load_client(command, budget, client_cpu)
             status = server.stop()
     except (OSError, RuntimeError, subprocess.TimeoutExpired) as exc:
         return record | {"error": f"{type(exc).__name__}: {exc}"}
-    try:
-        result = json.loads(client.stdout.strip().splitlines()[-1])
-    except (IndexError, json.JSONDecodeError):
-        result = {"error": f"the load client failed: {client.stderr.strip()[-300:]}"}
     return record | result | {"server_exit_status": status}
 
 
