@@ -214,7 +214,7 @@ def test_the_command_line_starts_without_the_benchmark_s_heavy_imports() -> None
     # Every `python -m labkit` builds the bench parser: it must not pay for
     # matplotlib, Twisted, the runner or the load client.
     heavy = ("matplotlib", "numpy", "psutil", "twisted", "labkit.bench.runner")
-    heavy += ("labkit.bench.load", "labkit.bench.push", "labkit.bench.tables")
+    heavy += ("labkit.bench.load_client", "labkit.bench.push", "labkit.bench.tables")
     code = (
         "import labkit.cli, sys; "
         f"print(sorted(m for m in sys.modules if m.startswith({heavy!r})))"
@@ -224,3 +224,16 @@ def test_the_command_line_starts_without_the_benchmark_s_heavy_imports() -> None
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]", done.stdout
+
+
+@pytest.mark.timeout(60)
+def test_bench_load_stays_the_results_reader_whatever_is_imported() -> None:
+    # A submodule named like a package attribute replaces it once imported.
+    import importlib
+    import pkgutil
+
+    import labkit.bench as bench
+
+    for module in pkgutil.iter_modules(bench.__path__):
+        importlib.import_module(f"labkit.bench.{module.name}")
+    assert bench.load.__module__ == "labkit.bench.report"

@@ -5,7 +5,7 @@
 - :mod:`.servers`: the servers under test, each a subprocess that prints
   ``listening on HOST:PORT`` (labkit's transports, and the bare baselines in
   :mod:`.baselines`);
-- :mod:`.load`: the load client, a process of its own: closed-loop echo
+- :mod:`.load_client`: the load client, a process of its own: closed-loop echo
   (1 KiB requests) or Blackjack rounds over one epoll loop;
 - :mod:`.push`: the latency of lines a server pushes to idle connections,
   its own server process and a client in the calling one;

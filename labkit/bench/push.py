@@ -39,7 +39,7 @@ from collections.abc import Iterator
 
 from .. import Limits, make_server
 from ..addresses import format_address
-from .load import percentile
+from .load_client import percentile
 from .servers import STOP_TIMEOUT, ServerProcess, ServerSpec
 
 RECV_SIZE = 4096

@@ -9,7 +9,7 @@ the machine has two, so that they do not take turns on one.
 
 The ratio of a labkit transport to its bare counterpart is measured apart,
 by a finer method: both servers run at once and the load client serves
-them in short turns (``load.take_turns``), so that the machine's drift from
+them in short turns (``load_client.take_turns``), so that the machine's drift from
 second to second cannot pass for a difference between them.
 
 Push latency (:mod:`.push`) is measured last, once per transport and
@@ -243,7 +243,7 @@ def _load(workload: str, connections: int, plan: Plan, *specs: ServerSpec) -> di
             command = [
                 sys.executable,
                 "-m",
-                "labkit.bench.load",
+                "labkit.bench.load_client",
                 workload,
                 "--port",
                 str(servers[0].port),

@@ -47,7 +47,7 @@ import time
 from dataclasses import dataclass, field, replace
 
 from . import processes
-from .load import percentile
+from .load_client import percentile
 from .push import raise_open_files_limit
 
 SEATS = 7

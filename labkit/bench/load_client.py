@@ -1,6 +1,6 @@
 """The load client: closed-loop connections on one epoll loop, one process.
 
-    python -m labkit.bench.load echo|blackjack --port P --connections N
+    python -m labkit.bench.load_client echo|blackjack --port P --connections N
                                 [--duration S] [--warmup S] [--server-pid PID]
                                 [--against PORT [--against-pid PID]]
 
