@@ -31,6 +31,10 @@ from .timeouts import RECV_SIZE
 from .waker import Waker
 
 HIGH_WATER = 64 * 1024
+# Connections accepted per wake-up: a burst of them waits its turn behind the
+# reads of those already in, whose resets free their places (Twisted and
+# asyncio bound their accept batches too).
+ACCEPT_BATCH = 64
 _READ, _WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
 
 
@@ -219,7 +223,7 @@ class SelectorsServer(Server):
                 timer.callback()
 
     def _accept(self, listener: socket.socket) -> None:
-        while True:  # take every connection that is waiting
+        for _ in range(ACCEPT_BATCH):  # what is waiting, a batch at a time
             try:
                 sock, address = listener.accept()
             except (BlockingIOError, InterruptedError):
