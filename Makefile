@@ -26,7 +26,7 @@ help: ## list the targets
 # The stamp is newer than pyproject.toml once the install has succeeded.
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install -e ".[test,course]"
+	$(VENV)/bin/python -m pip install -e ".[test,course,app,hub]"
 	touch $@
 
 setup: $(STAMP) ## create .venv and install labkit with its test and course extras
