@@ -1,4 +1,4 @@
-"""The command line: ``python -m labkit serve|telnet|play|bench ...``.
+"""The command line: ``python -m labkit serve|telnet|play|check|bench|app ...``.
 
     python -m labkit serve SERVICE [--transport T] [--host H] [--port P]
                                    [--seed N] [--max-connections N] [--max-per-peer N]
@@ -9,6 +9,7 @@
     python -m labkit play HOST PORT
     python -m labkit check SERVICE HOST PORT [--only CASE ...] [--junit FILE]
     python -m labkit bench [--quick] ...
+    python -m labkit app --server HOST:PORT [--host H] [--port P] [--preheat N]
 
 One module a command; this one parses the arguments.
 
@@ -168,6 +169,30 @@ def build_parser() -> argparse.ArgumentParser:
     checking.add_argument("--junit", metavar="FILE", help="also write JUnit XML")
 
     bench.add_arguments(commands.add_parser("bench", help="measure the transports"))
+
+    app = commands.add_parser(
+        "app",
+        help="the table app: web pages to play at a tables server (Voila)",
+        description="Serve a play page and a watch page (for a projector) for "
+        "the tables server at --server, until Ctrl+C. Each open page runs a "
+        "kernel of its own.",
+    )
+    app.add_argument(
+        "--server", required=True, metavar="HOST:PORT", help="the tables server"
+    )
+    app.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help="where the pages listen (0.0.0.0 for a classroom; default: %(default)s)",
+    )
+    app.add_argument("--port", type=_port, default=8866, help="default: %(default)s")
+    app.add_argument(
+        "--preheat",
+        type=int,
+        default=0,
+        metavar="N",
+        help="keep N kernels started ahead for each page (default: %(default)s)",
+    )
     return parser
 
 
@@ -192,6 +217,10 @@ def _run(args: argparse.Namespace) -> int:
         return play(args.host, args.port)
     if args.command == "bench":
         return bench.main(args)
+    if args.command == "app":
+        from .app import run_app
+
+        return run_app(args.server, args.host, args.port, args.preheat)
     if args.command == "check":
         from .check import run_check
 
