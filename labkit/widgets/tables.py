@@ -42,6 +42,7 @@ from ..addresses import format_address
 from ..blackjack import words
 from ..clients import DEFAULT_TIMEOUT
 from ..errors import ConnectionClosed
+from ..tables import seats
 from ..tables.client import ServerRefused, TableClient
 from ..tables.view import SeatView, TableState
 from . import cards
@@ -175,6 +176,9 @@ class SharedTable(ConnectedWidget[TableClient]):
                 if self.name:
                     _settling(lambda: client.name(self.name), "NAME-TAKEN")
                 client.join(self.table_id)
+            if not self.watching and self.server is None:
+                # a server outside this kernel outlives it: keep the token on disk
+                seats.remember(address, self.table_id, self.name, client.state.token)
         except BaseException:
             client.close()
             raise
@@ -189,11 +193,24 @@ class SharedTable(ConnectedWidget[TableClient]):
         """
         server, where, token = self._seat_token
         if not token or where != address or server is not self.server:
-            return False
+            return self._take_back_remembered(client, address)
         try:
             _settling(lambda: client.join(self.table_id, token), "BAD-TOKEN")
         except ServerRefused:
             return False  # expired, or taken back already: sit down afresh
+        return True
+
+    def _take_back_remembered(self, client: TableClient, address) -> bool:
+        """JOIN with the token a kernel before this one kept on disk
+        (:mod:`labkit.tables.seats`): only for a server outside the kernel."""
+        token = None if self.server else seats.recall(address, self.table_id, self.name)
+        if token is None:
+            return False
+        try:  # the old kernel's connection may be closing still, as below
+            _settling(lambda: client.join(self.table_id, token), "BAD-TOKEN")
+        except ServerRefused:
+            seats.forget(address, self.table_id, self.name)
+            return False  # expired, or another server on that port: sit afresh
         return True
 
     def _opened(self) -> None:
