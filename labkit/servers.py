@@ -15,7 +15,7 @@ from .services.blackjack import BlackjackSession
 from .services.echo import EchoSession
 from .services.hello import HelloSession
 from .services.http import HttpServer
-from .services.tables import TablesSession
+from .services.tables import RULE_OPTIONS, TablesSession
 from .session import Session
 from .transports import TRANSPORTS, transport_class
 from .transports.base import Server
@@ -37,7 +37,7 @@ REGISTRY: dict[str, Service] = {
     "blackjack": Service(BlackjackSession, options=("seed",)),
     "tables": Service(
         TablesSession,
-        options=("seed", "tables", "decks", "h17", "bet_seconds", "turn_seconds"),
+        options=("seed", "tables", *RULE_OPTIONS),
     ),
     "http": Service(Session, transports=("socketserver",), server_class=HttpServer),
 }
@@ -56,9 +56,10 @@ def make_server(
     """A server for ``service`` on ``transport``, not started yet.
 
     ``transport`` defaults to the service's first (threaded, for all but
-    http). ``options`` are the service's own (blackjack: ``seed``; tables: ``seed``,
-    ``tables``, ``decks``, ``h17``, ``bet_seconds``, ``turn_seconds``). Raises
-    ValueError, with the valid choices, for anything it does not know.
+    http). ``options`` are the service's own (blackjack: ``seed``; tables:
+    ``seed``, ``tables``, ``decks``, ``h17``, ``bet_seconds``, ``turn_seconds``,
+    ``reconnect_seconds``). Raises ValueError, with the valid choices, for
+    anything it does not know.
     """
     if service not in REGISTRY:
         raise ValueError(

@@ -20,8 +20,9 @@ import pytest
 from support import ServeProcess, wait_until
 
 from labkit import Limits
+from labkit.blackjack.game import Card, hand_total
 from labkit.tables.check import TableChecker
-from labkit.tables.rules import Rules
+from labkit.tables.rules import Rules, is_soft
 from labkit.transports import TRANSPORTS
 
 pytestmark = pytest.mark.timeout(60)
@@ -300,6 +301,104 @@ def test_the_token_gives_the_seat_and_its_chips_back(transport, start):
     back.send("CHIPS")
     assert back.until("CHIPS") == f"CHIPS 1 {chips}"
     back.close()
+
+
+@pytest.mark.parametrize("transport", CONCURRENT)
+def test_a_seat_empties_when_its_token_is_not_used_in_time(transport, start):
+    server = start("tables", transport, reconnect_seconds=1, **FAST)
+    watcher = Client(server)
+    watcher.join("WATCH 1")
+    ann = Client(server)
+    token = ann.join()[-1]
+    watcher.until("SEAT 1 ")
+    ann.close()  # during betting, without a bet: nothing is in play
+    assert watcher.until("EMPTY ") == "EMPTY 1", "the seat empties after 1 s"
+    back = Client(server)
+    assert back.ask(f"JOIN 1 {token}").startswith("ERROR BAD-TOKEN ")
+    for client in (watcher, back):
+        client.close()
+
+
+@pytest.mark.parametrize("transport", CONCURRENT)
+def test_the_idle_limit_spares_players_and_watchers_only(transport, start):
+    server = start("tables", transport, limits=Limits(idle_timeout=0.5), bet_seconds=30)
+    player, watcher = Client(server), Client(server)
+    player.join()
+    watcher.join("WATCH 1")
+    lobby = Client(server)  # connected last: its idle limit passes last
+    assert lobby.read().startswith("ERROR IDLE-TIMEOUT ")
+    assert lobby.file.readline() == b"", "the idle lobby connection is closed"
+    for client, answer in [(player, "CHIPS 1 1000"), (watcher, "CHIPS 0 1000")]:
+        client.send("CHIPS")
+        assert client.until("CHIPS") == answer, "players and watchers stay"
+    for client in (player, watcher, lobby):
+        client.close()
+
+
+def dealer_hits_soft_17(lines: list[str]) -> bool | None:
+    """True if the dealer drew on a soft 17 in ``lines``, False if the dealer
+    stood on one, None if no dealer reached a soft 17."""
+    seen = None
+    dealer: list[str] = []
+    for line in lines:
+        if line.startswith("HAND DEALER ") and "?" not in line:
+            words = line.split()[3:]
+            if len(words) > len(dealer) and dealer and soft_17(dealer):
+                return True  # a card after a soft 17
+            dealer = words
+        elif line.startswith("PAYOUT") and dealer:
+            if soft_17(dealer):
+                seen = False  # settled on a soft 17
+            dealer = []
+    return seen
+
+
+def soft_17(cards: list[str]) -> bool:
+    parsed = [Card.parse(card) for card in cards]
+    return hand_total(parsed) == 17 and is_soft(parsed)
+
+
+@pytest.mark.parametrize(("h17", "decks", "seed"), [(True, 1, 24), (False, 6, 12)])
+def test_the_decks_and_the_dealers_soft_17_rule_reach_the_wire(h17, decks, seed, start):
+    """Hands (the player stands) until the dealer meets a soft 17: under H17
+    they draw, under S17 they stand; the shoe has the decks asked for. The
+    seeds bring a soft 17 within a few hands."""
+    rules = Rules(decks=decks, h17=h17, **FAST)
+    server = start("tables", decks=decks, h17=h17, seed=seed, **FAST)
+    ann = Client(server)
+    ann.join()
+    shown = None
+    for _ in range(200):
+        ann.send("BET 10")
+        while not (line := ann.read()).startswith("PAYOUT 1:1"):
+            if line.startswith("TURN 0:0"):
+                ann.send("INSURE")  # closes the insurance window at once
+            elif line.startswith("TURN 1:"):
+                ann.send("STAND")
+        ann.until("BETTING")
+        if (shown := dealer_hits_soft_17(ann.lines)) is not None:
+            break
+    assert shown is h17, f"h17={h17}: the dealer {'stood' if h17 else 'drew'}"
+    shuffles = [x for x in ann.lines if x.startswith("SHUFFLE")]
+    assert set(shuffles) == {f"SHUFFLE {decks}"}, shuffles
+    check(ann.lines, rules)
+    ann.close()
+
+
+def test_on_the_iterative_transport_the_clocks_lines_reach_the_one_player(start):
+    """One connection at a time; the clock's lines still reach it while its
+    thread waits in recv."""
+    server = start("tables", "iterative", seed=7, bet_seconds=1, turn_seconds=1)
+    ann = Client(server)
+    ann.join()
+    assert ann.until("BETTING") == "BETTING 1"
+    ann.send("BET 10")
+    while not (line := ann.read()).startswith(("PAYOUT 1:1", "ACTION 1:1")):
+        pass
+    assert line == "ACTION 1:1 STAND TIMEOUT", "the clock stood for the player"
+    ann.until("BETTING")
+    check(ann.lines, Rules(bet_seconds=1, turn_seconds=1))
+    ann.close()
 
 
 # -- the command line ------------------------------------------------------------

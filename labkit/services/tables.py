@@ -23,6 +23,9 @@ from ..tables.room import Room
 from ..tables.rules import Rules
 from ..tables.table import Table
 
+# The service's options that are table rules; the rest are the room's.
+RULE_OPTIONS = ("decks", "h17", "bet_seconds", "turn_seconds", "reconnect_seconds")
+
 
 class TablesSession(LineSession):
     """One connection to the tables: the lobby's and the tables' commands."""
@@ -43,15 +46,8 @@ class TablesSession(LineSession):
     def serving(cls, server) -> None:
         """One room per server, built from the service's options."""
         options = dict(server.options)
-        if "room" in options:
-            return  # a room given whole (a test's own)
-        defaults = Rules()
-        rules = Rules(
-            decks=options.pop("decks", defaults.decks),
-            h17=bool(options.pop("h17", defaults.h17)),
-            bet_seconds=options.pop("bet_seconds", defaults.bet_seconds),
-            turn_seconds=options.pop("turn_seconds", defaults.turn_seconds),
-        )
+        given = {name: options.pop(name) for name in RULE_OPTIONS if name in options}
+        rules = Rules(**given)
         room = Room(options.pop("tables", 4), rules, seed=options.pop("seed", None))
         server.options = {**options, "room": room}
         server.start_thread(room.run_clock, "clock", lambda: server.stopping)
