@@ -1,0 +1,338 @@
+"""The table app as a class meets it: ``python -m labkit app`` (Voilà) in
+headless Chromium, against a seeded tables server in a subprocess.
+
+Three students open the play page, type their names and join table 1; a
+projector opens the watch page. Everyone bets, the hand is played by clicks
+(Hit below 13, else Stand, whenever a seat's TURN offers them), and every
+page must show the same seats, bets, cards and results as every other.
+Then an app whose tables server is not running: the page says so in
+words, and Ctrl+C ends the app and every kernel it started.
+
+Needs Debian's chromium and Voilà (skipped without them, required in CI);
+on failure each page's screenshot and the app's log are kept in
+test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+pytest.register_assert_rewrite("browser_support")
+pytest_plugins = ["browser_support"]
+
+from browser_support import ARTIFACTS  # noqa: E402
+from support import REQUIRED, ServeProcess, free_port  # noqa: E402
+
+pytestmark = pytest.mark.browser
+expect = pytest.importorskip("playwright.sync_api").expect
+expect.set_options(timeout=20_000)
+
+SEED = "5"  # deals no ace to the dealer first: no insurance round to wait out
+NAMES = ("ann", "bob", "cy")
+BETS = (10, 25, 100)  # one chip button each, so every seat's bet differs
+PAGE_TIMEOUT = 90_000  # ms: a page view starts a kernel; three at once on 2 cores
+
+# The table as a page shows it: whose turn, each seat's cards and results,
+# the dealer's cards. Every page must agree on it.
+TABLE_JS = """() => {
+    const root = document.querySelector('.labkit-tbl');
+    if (!root) return null;
+    const cards = (el) => [...el.querySelectorAll('.labkit-card')]
+        .map((c) => c.dataset.card);
+    const seats = {};
+    for (const seat of root.querySelectorAll('.labkit-tbl-seat')) {
+        seats[seat.dataset.seat] = {
+            turn: seat.dataset.turn === 'yes',
+            chips: seat.querySelector('.labkit-tbl-chips').dataset.chips,
+            text: seat.querySelector('.labkit-tbl-chips').textContent,
+            cards: cards(seat),
+            results: [...seat.querySelectorAll('.labkit-tbl-result')]
+                .map((r) => r.dataset.outcome + ' ' + r.dataset.net),
+        };
+    }
+    return {seats, dealer: cards(root.querySelector('.labkit-tbl-dealer'))};
+}"""
+
+# Resolves once the table differs from ``before`` (a JSON string of TABLE_JS).
+CHANGED_JS = f"""(before) => {{
+    const now = ({TABLE_JS})();
+    return now !== null && JSON.stringify(now) !== before;
+}}"""
+
+
+def require_voila() -> None:
+    try:
+        import voila  # noqa: F401
+    except ImportError:
+        message = "Voila is not installed (pip install 'labkit[app]')"
+        if REQUIRED:
+            pytest.fail(message + "; CI requires it", pytrace=False)
+        pytest.skip(message)
+
+
+class App:
+    """``python -m labkit app`` in a subprocess; the URLs it printed."""
+
+    def __init__(self, server: str, log: Path) -> None:
+        self.log_path = log
+        self.port = free_port()
+        self._log = open(log, "wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "labkit", "app", "--server", server]
+            + ["--port", str(self.port)],
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            start_new_session=True,  # a group of its own, to end at worst
+        )
+        self.printed = self._read_until("Ctrl+C stops the app.", timeout=90)
+        self.play = re.search(r"students play:\s+(\S+)", self.printed).group(1)
+        self.watch = re.search(r"projector:\s+(\S+)", self.printed).group(1)
+
+    def _read_until(self, last: str, timeout: float) -> str:
+        """What the app printed up to a line ending with ``last``.
+
+        A thread reads: select() on a text pipe misses lines already in
+        its buffer.
+        """
+        lines: list[str] = []
+        done = threading.Event()
+
+        def read() -> None:
+            for line in self.process.stdout:
+                lines.append(line)
+                if line.rstrip("\n").endswith(last):
+                    break
+            done.set()
+
+        threading.Thread(target=read, daemon=True).start()
+        done.wait(timeout)
+        if not (lines and lines[-1].rstrip("\n").endswith(last)):
+            self.stop()
+            raise AssertionError(
+                f"labkit app printed {lines!r}, then stopped or stalled; "
+                f"its log:\n{self.log()}"
+            )
+        return "".join(lines)
+
+    def log(self) -> str:
+        if not self._log.closed:
+            self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def interrupt(self, timeout: float = 30.0) -> int:
+        """Ctrl+C, as the instructor presses it; the exit status."""
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(timeout)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            try:
+                self.interrupt()
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+        self._log.close()
+
+
+@contextmanager
+def artifacts_on_failure(name: str, pages: list, app: App):
+    """On failure keep each page's screenshot and the app's log."""
+    try:
+        yield
+    except BaseException:
+        ARTIFACTS.mkdir(exist_ok=True)
+        stem = ARTIFACTS / f"test_browser_table_app_{name}"
+        for number, page in enumerate(pages, 1):
+            try:
+                page.screenshot(path=f"{stem}.page{number}.png", full_page=True)
+            except Exception:
+                pass  # a dead page must not hide the real failure
+        Path(f"{stem}.app.log").write_text(app.log())
+        raise
+
+
+@pytest.fixture(scope="module")
+def tables_server():
+    require_voila()
+    # Long timers: the hand waits for every bet and every click, however
+    # slowly CI's pages start.
+    with ServeProcess(
+        "tables", "--seed", SEED, "--bet-seconds", "300", "--turn-seconds", "300"
+    ) as server:
+        yield server
+
+
+def table_on(page) -> dict:
+    table = page.evaluate(TABLE_JS)
+    assert table is not None, "the page shows no table"
+    return table
+
+
+def open_play_page(context, url: str):
+    page = context.new_page()
+    page.set_default_timeout(PAGE_TIMEOUT)
+    page.goto(url, wait_until="commit", timeout=PAGE_TIMEOUT)
+    return page
+
+
+@pytest.mark.timeout(300)
+def test_three_pages_play_a_hand_and_see_each_other(
+    chromium_context, tables_server, tmp_path
+):
+    app = App(f"127.0.0.1:{tables_server.port}", tmp_path / "app.log")
+    pages: list = []
+    try:
+        with artifacts_on_failure("hand", pages, app):
+            play_a_hand(chromium_context, app, pages)
+    finally:
+        for page in pages:
+            page.close()
+        app.stop()
+
+
+def play_a_hand(context, app: App, pages: list) -> None:
+    # Three students open the page at once: three kernels start together.
+    players = [open_play_page(context, app.play) for _ in NAMES]
+    pages.extend(players)
+    for page, name, seat in zip(players, NAMES, (1, 2, 3), strict=True):
+        root = page.locator(".labkit-app-play")
+        root.locator(".labkit-app-name input").fill(name)
+        expect(root.locator(".labkit-app-table select")).to_have_value(
+            re.compile(r"^1 ")
+        )
+        root.locator("button.labkit-app-join").click()
+        me = page.locator('.labkit-tbl-seat[data-me="yes"]')
+        expect(me).to_have_attribute("data-seat", str(seat), timeout=30_000)
+        expect(root.locator(".labkit-app-name")).to_be_hidden()
+    assert "Traceback" not in "".join(p.content() for p in players)
+    assert "labkit.apps.pages" not in players[0].content(), "the code shows"
+
+    watch = context.new_page()
+    pages.append(watch)
+    watch.goto(app.watch, wait_until="commit", timeout=PAGE_TIMEOUT)
+    expect(watch.locator(".labkit-app-watch .labkit-tbl-seat")).to_have_count(
+        3, timeout=PAGE_TIMEOUT
+    )
+    everyone = [*players, watch]
+    for page in everyone:
+        for seat, name in enumerate(NAMES, 1):
+            expect(
+                page.locator(f'.labkit-tbl-seat[data-seat="{seat}"] b')
+            ).to_have_text(f"{seat}. {name}")
+
+    # Everyone bets; each page shows every bet, its own and the others'.
+    for page, amount in zip(players, BETS, strict=True):
+        button = page.locator("button.labkit-tbl-bet").filter(
+            has_text=re.compile(rf"^Bet {amount}$")
+        )
+        expect(button).to_be_enabled()
+        button.click()
+    for page in everyone:
+        for seat, amount in enumerate(BETS, 1):
+            chips = page.locator(
+                f'.labkit-tbl-seat[data-seat="{seat}"] .labkit-tbl-chips'
+            )
+            expect(chips).to_contain_text(f"bet {amount}")
+
+    # The hand: the watch page says whose turn it is; that seat's page acts.
+    moves = []
+    for _ in range(30):
+        watch.wait_for_function(
+            """() => document.querySelector('.labkit-tbl-seat[data-turn="yes"]')
+                || document.querySelectorAll('.labkit-tbl-result').length >= 3
+                || !document.querySelector('button.labkit-tbl-insure').disabled""",
+            timeout=30_000,
+        )
+        table = table_on(watch)
+        turn = [s for s, seat in table["seats"].items() if seat["turn"]]
+        if not turn:
+            assert all(seat["results"] for seat in table["seats"].values()), (
+                f"no one's turn and no results: insurance? change SEED ({table})"
+            )
+            break
+        page = players[int(turn[0]) - 1]
+        root = page.locator(".labkit-tbl")
+        stand, hit = (
+            root.locator("button.labkit-tbl-stand"),
+            root.locator("button.labkit-tbl-hit"),
+        )
+        expect(stand).to_be_enabled()  # this seat's TURN reached its own page
+        hand = page.locator('.labkit-tbl-seat[data-me="yes"] .labkit-tbl-hand').last
+        total = int(hand.get_attribute("data-total"))
+        before = page.evaluate(f"() => JSON.stringify(({TABLE_JS})())")
+        if total < 13 and hit.is_enabled():
+            hit.click()
+            moves.append(f"seat {turn[0]} hits on {total}")
+        else:
+            stand.click()
+            moves.append(f"seat {turn[0]} stands on {total}")
+        page.wait_for_function(CHANGED_JS, arg=before, timeout=30_000)
+    else:
+        raise AssertionError(f"the hand did not end after 30 moves: {moves}")
+
+    # Every page shows the same hand: every seat's cards and results, the
+    # dealer's cards, and each player's own result with chips moved by its net.
+    expect(watch.locator(".labkit-tbl-result")).to_have_count(3)
+    for page in everyone:
+        expect(page.locator(".labkit-tbl-result")).to_have_count(3)
+        expect(
+            page.locator('.labkit-tbl-dealer .labkit-card[data-card="??"]')
+        ).to_have_count(0)
+    seen = {id(page): table_on(page) for page in everyone}
+    reference = seen[id(watch)]
+    for number, page in enumerate(players, 1):
+        assert seen[id(page)] == reference, (
+            f"page {number} shows another table than the watch page: "
+            f"{seen[id(page)]} != {reference} (moves: {moves})"
+        )
+    for seat, amount in enumerate(BETS, 1):
+        shown = reference["seats"][str(seat)]
+        assert len(shown["cards"]) >= 2, f"seat {seat} has cards {shown['cards']}"
+        outcome, net = shown["results"][0].split()
+        assert outcome in ("WIN", "LOSE", "PUSH", "BLACKJACK"), shown
+        assert shown["chips"] == str(1000 + int(net)), shown
+        assert abs(int(net)) <= amount * 3 // 2, shown
+        mine = players[seat - 1].locator('.labkit-tbl-seat[data-me="yes"]')
+        expect(mine).to_have_attribute("data-seat", str(seat))
+    assert len(reference["dealer"]) >= 2
+
+
+@pytest.mark.timeout(180)
+def test_a_server_that_is_not_running_is_said_in_words(chromium_context, tmp_path):
+    require_voila()
+    import psutil
+
+    nowhere = f"127.0.0.1:{free_port()}"  # nothing listens there
+    app = App(nowhere, tmp_path / "app.log")
+    page = open_play_page(chromium_context, app.play)
+    try:
+        with artifacts_on_failure("no_server", [page], app):
+            assert "does not answer" in app.log(), app.log()
+            message = page.locator(".labkit-app-play .labkit-app-message")
+            expect(message).to_contain_text(
+                f"The tables server at {nowhere} cannot be reached",
+                timeout=PAGE_TIMEOUT,
+            )
+            expect(message).to_contain_text("Ask your instructor to start it")
+            expect(page.locator("button.labkit-app-join")).to_have_text("Try again")
+            assert "Traceback" not in page.content()
+
+            kernels = psutil.Process(app.process.pid).children(recursive=True)
+            assert kernels, "the page runs no kernel"
+            assert app.interrupt() == 0, app.log()
+            _, alive = psutil.wait_procs(kernels, timeout=10)
+            assert not alive, f"kernels outlived the app: {alive}"
+            assert "stopped" in app.log()
+    finally:
+        page.close()
+        app.stop()
