@@ -67,6 +67,18 @@ def test_run_all_then_play_a_hand_by_clicks(page, jupyterlab):
     expect(me.locator(".labkit-tbl-chips")).to_have_attribute("data-chips", "1000")
 
     expect(bet).to_be_enabled()
+    # Bets are open: the countdown runs in the page, with no redraw from the
+    # kernel (an animated CSS integer, shown as "N s left").
+    countdown = root.locator(".labkit-tbl-status .labkit-tbl-countdown")
+    start = int(countdown.get_attribute("data-seconds"))
+    page.wait_for_function(
+        f"""() => {{
+            const c = document.querySelector('.labkit-tbl-countdown');
+            const left = getComputedStyle(c).getPropertyValue('--labkit-left');
+            return parseInt(left) > 0 && parseInt(left) < {start} - 1;
+        }}""",
+        timeout=5_000,
+    )
     bet.click()  # Bet 10: alone at the table, the hand is dealt at once
     expect(bet).to_be_disabled()
     expect(root.locator(".labkit-tbl-dealer .labkit-card").first).to_be_visible()
@@ -89,5 +101,13 @@ def test_run_all_then_play_a_hand_by_clicks(page, jupyterlab):
     chips = me.locator(".labkit-tbl-chips")
     expect(chips).to_have_attribute("data-chips", str(1000 + net))
     expect(bet).to_be_enabled()  # bets open again for the next hand
+
+    # Leave, then Watch: the seat empties and the buttons follow the lobby.
+    root.locator("button.labkit-tbl-leave").click()
+    expect(root.locator(".labkit-tbl-status")).to_contain_text("In the lobby")
+    expect(me).to_have_count(0)
+    root.locator("button.labkit-tbl-watch").click()
+    expect(root.locator(".labkit-tbl-status")).to_contain_text("(watching)")
+    expect(bet).to_be_disabled()
     assert not stderr_outputs(page)
     assert "Traceback" not in "\n".join(output_texts(page))

@@ -18,10 +18,17 @@ from support import wait_until
 import labkit
 from labkit.tables.client import TableClient
 from labkit.tables.strategy import play
-from labkit.widgets.tables import ACTIONS, SharedTable
+from labkit.tables.view import TableState
+from labkit.widgets.tables import (
+    ACTIONS,
+    SharedTable,
+    countdown_html,
+    seconds_left,
+)
 
 pytestmark = pytest.mark.timeout(60)
 SLOW = {"bet_seconds": 30, "turn_seconds": 30}
+COUNTDOWN = re.compile(r'class="labkit-tbl-countdown" data-seconds="(\d+)"')
 SEAT = re.compile(r'class="labkit-tbl-seat" data-seat="(\d)" data-turn="(yes|no)"')
 
 
@@ -166,3 +173,56 @@ def test_reconnect_takes_the_same_seat_back_with_its_token(server):
     finally:
         table.close()
         bob.close()
+
+
+def places(table: SharedTable) -> set[str]:
+    buttons = {
+        "LEAVE": table.leave_button,
+        "JOIN": table.join_button,
+        "WATCH": table.watch_button,
+    }
+    return {name for name, b in buttons.items() if not b.disabled}
+
+
+def test_leave_then_watch_then_leave_then_sit_down_as_the_protocol_does(server):
+    table = SharedTable(server.address, name="ann", timeout=10)
+    bob = TableClient(server.address, name="bob", timeout=10)
+    try:
+        bob.watch(1)
+        assert places(table) == {"LEAVE"}
+        table.leave_button.click()
+        assert table.message == "" and table.state.table is None
+        assert table.status == "In the lobby: Sit down or Watch."
+        assert places(table) == {"JOIN", "WATCH"} and enabled(table) == set()
+        assert bob.wait_for(lambda s: 1 not in s.seats), "bob saw seat 1 empty"
+        table.watch_button.click()
+        assert table.state.watching and enabled(table) == set()
+        assert places(table) == {"LEAVE"}
+        table.join_button.click()  # disabled at a table: sends nothing
+        assert table.message == "Sit down is not possible now."
+        table.leave_button.click()
+        table.join_button.click()
+        assert table.state.seat == 1 and not table.watching, table.message
+        assert enabled(table) == {"BET"}
+        assert bob.wait_for(lambda s: 1 in s.seats).seats[1].name == "ann"
+        sent = [line for who, line in table.transcript if who == "C"]
+        assert sent[-4:] == ["LEAVE", "WATCH 1", "LEAVE", "JOIN 1"], sent
+    finally:
+        table.close()
+        bob.close()
+
+
+def test_the_countdown_counts_from_the_seconds_left_and_only_while_timed(server):
+    later = TableState(deadline=100.2)
+    assert seconds_left(later, now=80.0) == 21  # rounded up, as the protocol's
+    assert seconds_left(TableState(), now=80.0) is None
+    assert 'style="--labkit-from: 21; animation-duration: 21s"' in countdown_html(21)
+    assert countdown_html(None) == countdown_html(0) == ""
+    table = SharedTable(server.address, name="ann", timeout=10)
+    try:
+        shown = COUNTDOWN.search(table.status_html.value)  # bets are open
+        assert shown and 28 <= int(shown.group(1)) <= 30, table.status_html.value
+        table.leave_button.click()  # in the lobby nothing is timed
+        assert COUNTDOWN.search(table.status_html.value) is None
+    finally:
+        table.close()

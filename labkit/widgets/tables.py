@@ -15,7 +15,10 @@ two redraws from interleaving. The buttons follow the protocol: a chip
 button while bets are open and this player has not bet, and Hit, Stand,
 Double, Split and Insure exactly when the current ``TURN`` lists them for
 this seat. A watcher (``watch=True``) sees everything and has no buttons
-to press.
+to press. Leave, Sit down and Watch move between the table and the lobby as
+the protocol does (``LEAVE``, then ``JOIN`` or ``WATCH``). The time left to
+bet or to act counts down in the browser, a CSS animation of an integer
+property, so no thread of the kernel has to redraw every second.
 
 The page contract (stable; tests rely on it): the root has class
 ``labkit-tbl``; each seat is ``.labkit-tbl-seat[data-seat]`` (with
@@ -26,11 +29,14 @@ its chips ``.labkit-tbl-chips[data-chips]``, each settled hand's
 the dealer is ``labkit-tbl-dealer``; the buttons are ``labkit-tbl-bet``
 (one per chip, described ``Bet 10``, ``Bet 25``, ``Bet 100``),
 ``labkit-tbl-hit``, ``labkit-tbl-stand``, ``labkit-tbl-double``,
-``labkit-tbl-split``, ``labkit-tbl-insure`` and ``labkit-tbl-reconnect``.
+``labkit-tbl-split``, ``labkit-tbl-insure``, ``labkit-tbl-leave``,
+``labkit-tbl-join``, ``labkit-tbl-watch`` and ``labkit-tbl-reconnect``; the
+countdown is ``.labkit-tbl-countdown[data-seconds]`` in the status line.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -70,6 +76,12 @@ CSS = """
   animation-name: labkit-tbl-shrink; animation-timing-function: linear;
   animation-fill-mode: forwards; }
 @keyframes labkit-tbl-shrink { from { width: 100%; } to { width: 0%; } }
+@property --labkit-left { syntax: "<integer>"; inherits: false; initial-value: 0; }
+.labkit-tbl-countdown { animation: labkit-tbl-count linear forwards;
+  counter-reset: labkit-left var(--labkit-left); }
+.labkit-tbl-countdown::after { content: " " counter(labkit-left) " s left"; }
+@keyframes labkit-tbl-count { from { --labkit-left: var(--labkit-from); }
+  to { --labkit-left: 0; } }
 """
 
 
@@ -126,7 +138,7 @@ class SharedTable(ConnectedWidget[TableClient]):
         if not self.connected:
             return f"Not connected. {self.next_step()}"
         if state.table is None:
-            return "In the lobby."
+            return "In the lobby: Sit down or Watch."
         where = f"Table {state.table}"
         if state.watching:
             where += " (watching)"
@@ -259,6 +271,30 @@ class SharedTable(ConnectedWidget[TableClient]):
             self.message = ""
         self._redraw()
 
+    def _move(
+        self, button: widgets.Button, allowed: bool, move: Callable[[], object]
+    ) -> None:
+        """Leave, Sit down or Watch: like ``_play``, for the lobby's commands."""
+        if not (self.connected and allowed):
+            self.message = f"{button.description} is not possible now."
+        else:
+            try:
+                move()
+            except Exception as error:
+                self._explain(error)
+            else:
+                self.message = ""
+        self._redraw()
+
+    def _at_table(self) -> bool:
+        return self.state.table is not None
+
+    def _sit(self, watch: bool) -> None:
+        client = self.client
+        assert client is not None
+        client.watch(self.table_id) if watch else client.join(self.table_id)
+        self.watching = watch  # what Reconnect does next
+
     def _action_handler(self, verb: str) -> Callable[[widgets.Button], None]:
         return lambda b: self._play(
             b, verb.upper(), lambda client: getattr(client, verb)()
@@ -299,6 +335,18 @@ class SharedTable(ConnectedWidget[TableClient]):
         self.double_button = self.action_buttons["DOUBLE"]
         self.split_button = self.action_buttons["SPLIT"]
         self.insure_button = self.action_buttons["INSURE"]
+        self.leave_button = button("Leave", "labkit-tbl-leave", "", "LEAVE")
+        self.join_button = button("Sit down", "labkit-tbl-join", "", "JOIN")
+        self.watch_button = button("Watch", "labkit-tbl-watch", "", "WATCH")
+        self.leave_button.on_click(
+            lambda b: self._move(b, self._at_table(), lambda: self.client.leave())
+        )
+        self.join_button.on_click(
+            lambda b: self._move(b, not self._at_table(), lambda: self._sit(False))
+        )
+        self.watch_button.on_click(
+            lambda b: self._move(b, not self._at_table(), lambda: self._sit(True))
+        )
         self.reconnect_button = self._reconnect_button("labkit-tbl-reconnect")
         self.transcript_button = own(
             widgets.ToggleButton(value=show_transcript, description="Transcript")
@@ -308,10 +356,16 @@ class SharedTable(ConnectedWidget[TableClient]):
         self.transcript_button.observe(lambda change: self._redraw(), "value")
 
         chips = own(widgets.HBox(list(self.bet_buttons.values())))
-        moves = own(
+        moves = own(widgets.HBox(list(self.action_buttons.values())))
+        places = own(
             widgets.HBox(
-                list(self.action_buttons.values())
-                + [self.reconnect_button, self.transcript_button]
+                [
+                    self.leave_button,
+                    self.join_button,
+                    self.watch_button,
+                    self.reconnect_button,
+                    self.transcript_button,
+                ]
             )
         )
         self.widget = own(
@@ -325,6 +379,7 @@ class SharedTable(ConnectedWidget[TableClient]):
                     self.status_html,
                     chips,
                     moves,
+                    places,
                     self.message_html,
                     self.transcript_html,
                 ]
@@ -338,11 +393,12 @@ class SharedTable(ConnectedWidget[TableClient]):
                 return
             state = self.state
             actions = self.actions
+            left = seconds_left(state, time.monotonic()) if self.connected else None
             self.dealer_html.value = cards.hand_html(
                 "Dealer", state.dealer, state.hands_settled
             )
-            self.seats_html.value = seats_html(state)
-            self.status_html.value = escape(self.status)
+            self.seats_html.value = seats_html(state, left)
+            self.status_html.value = escape(self.status) + countdown_html(left)
             self._show_message(self.message_html)
             me = state.me
             for amount, b in self.bet_buttons.items():
@@ -351,6 +407,11 @@ class SharedTable(ConnectedWidget[TableClient]):
                 )
             for verb, b in self.action_buttons.items():
                 b.disabled = verb not in actions
+            at_table = self.connected and state.table is not None
+            self.leave_button.disabled = not at_table
+            self.join_button.disabled = self.watch_button.disabled = (
+                not self.connected or at_table
+            )
             shown = self.transcript_button.value
             self.transcript_html.layout.display = None if shown else "none"
             if shown:
@@ -394,8 +455,31 @@ def seat_text(seat: SeatView) -> str:
     return text
 
 
-def seats_html(state: TableState) -> str:
-    """Every seat, each a ``.labkit-tbl-seat[data-seat]`` element."""
+def seconds_left(state: TableState, now: float) -> int | None:
+    """Whole seconds left to bet or to act (``now`` on the client's clock),
+    rounded up as the protocol's seconds are; None when nothing is timed."""
+    if state.deadline is None:
+        return None
+    return max(0, math.ceil(state.deadline - now))
+
+
+def countdown_html(left: int | None) -> str:
+    """The seconds left, counted down by the browser from ``left`` to 0.
+
+    Drawn from the time left at each redraw, so a redraw in the middle of a
+    turn starts it from the right number, not from the turn's full time.
+    """
+    if not left:
+        return ""
+    return (
+        f'<span class="labkit-tbl-countdown" data-seconds="{left}" '
+        f'style="--labkit-from: {left}; animation-duration: {left}s"></span>'
+    )
+
+
+def seats_html(state: TableState, left: int | None = None) -> str:
+    """Every seat, each a ``.labkit-tbl-seat[data-seat]`` element; the seat
+    whose turn it is has a bar that shrinks over the ``left`` seconds."""
     parts = []
     for seat in state.seats.values():
         turn = state.turn is not None and state.turn[0] == seat.number
@@ -418,10 +502,10 @@ def seats_html(state: TableState) -> str:
                 f'<div class="labkit-hand-cards">{faces}</div>{result}</div>'
             )
         clock = ""
-        if turn and state.seconds:
+        if turn and left:
             clock = (
-                f'<div class="labkit-tbl-clock" data-seconds="{state.seconds}" '
-                f'style="animation-duration: {state.seconds}s"></div>'
+                f'<div class="labkit-tbl-clock" data-seconds="{left}" '
+                f'style="animation-duration: {left}s"></div>'
             )
         bet = "" if seat.bet is None else f", bet {seat.bet}"
         parts.append(
