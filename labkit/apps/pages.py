@@ -35,11 +35,14 @@ START_SERVER = (
     "--host 0.0.0.0 --port {port}), then click Try again."
 )
 
-# Big enough to read from the back of a room: the watcher's table drawn at
-# twice its size (zoom keeps the layout, where a transform would overlap).
+# Big enough to read from the back of a room: the watcher's table drawn
+# larger (zoom keeps the layout, where a transform would overlap) and as
+# wide as the screen, so the seats spread out. A watcher acts on nothing:
+# only Reconnect stays, for a server started again.
 WATCH_CSS = """
-.labkit-app-watch .labkit-tbl { zoom: 2; }
-.labkit-app-title { font-size: 20px; }
+.labkit-app-watch .labkit-tbl { zoom: 1.6; width: calc(96vw / 1.6); }
+.labkit-app-watch .labkit-tbl button:not(.labkit-tbl-reconnect) { display: none; }
+.labkit-app-title { font-size: 18px; }
 """
 
 
@@ -111,6 +114,7 @@ class PlayPage:
             description="Table", options=[(str(table), table)]
         )
         self.picker.add_class("labkit-app-table")
+        self.picker.layout.width = "32em"  # the whole "(2 of 7 seated, ...)"
         self.join_button = widgets.Button(description="Join", button_style="success")
         self.join_button.add_class("labkit-app-join")
         self.join_button.on_click(lambda _: self.join())

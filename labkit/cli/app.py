@@ -12,7 +12,8 @@ Choices, and why:
 - Voilà serves the pages with their code stripped (``--strip_sources``, its
   default, said anyway) and without tracebacks: the pages put errors in
   words themselves.
-- No token: a student opens a URL and plays. Voilà's kernels accept only
+- No token (and no XSRF check, see :func:`voila_command`): a student opens a
+  URL and plays. Voilà's kernels accept only
   widget (comm) messages from a page, never code to execute, so a visitor
   can do what the page's buttons do and no more. What an open page does
   cost is a kernel (see the README's figures): bind to a classroom network,
@@ -95,6 +96,13 @@ def voila_command(host: str, port: int, preheat: int) -> list[str]:
         "--strip_sources=True",
         "--show_tracebacks=False",
         "--Voila.log_level=ERROR",  # not lines for every page view
+        # A closing tab asks Voila to end its kernel (a POST without
+        # Voila's XSRF field, voila-dashboards/voila#1458): without this,
+        # every page ever opened keeps its kernel (~100 MB) until Ctrl+C.
+        # That POST names a kernel by its random id, which only its own
+        # page knows; with no token there is no login for XSRF to protect.
+        "--Voila.tornado_settings",
+        "disable_check_xsrf=True",
     ]
     if os.name == "posix":
         # Kernels talk to Voila over Unix sockets, not TCP ports on loopback
