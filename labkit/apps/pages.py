@@ -118,7 +118,6 @@ class PlayPage:
         self.join_button = widgets.Button(description="Join", button_style="success")
         self.join_button.add_class("labkit-app-join")
         self.join_button.on_click(lambda _: self.join())
-        self.name_box.on_submit(lambda _: self.join())  # Enter in the name box
         self.message = widgets.HTML("")
         self.message.add_class("labkit-app-message")
         self.form = widgets.VBox([self.name_box, self.picker, self.join_button])
@@ -136,7 +135,7 @@ class PlayPage:
         """Ask the server for its tables; fill the picker, or say why not."""
         try:
             rows = list_tables(self.address)
-        except OSError as error:
+        except Exception as error:  # refused, silent, or not a tables server
             self.say(unreachable(self.address, error))
             self.join_button.description = "Try again"
             return False
@@ -152,7 +151,7 @@ class PlayPage:
 
     def join(self) -> None:
         if self.table is not None:
-            return  # a second Enter while the seat is shown
+            return  # one seat a page
         if self.join_button.description == "Try again" and not self.refresh():
             return
         name = self.name_box.value.strip()
@@ -165,25 +164,21 @@ class PlayPage:
         finally:
             self.join_button.disabled = False
         if not table.connected:
-            # SharedTable said why in its own words; the form says it here.
+            # SharedTable put why in its own words (the protocol's code among
+            # them); the form says it to a student, and stays to try again.
             error = table.message
             table.close()
-            self.say(self._why_not(error, name))
+            if "NAME-TAKEN" in error:
+                self.say(f"Someone here is called {name} already: choose another.")
+            elif "TABLE-FULL" in error:
+                self.say("That table is full: pick another one.")
+            elif self.refresh():  # the server answers: say what it said
+                self.say(error)
             return
         self.table = table
         self.form.layout.display = "none"
         self.say("")
         self.widget.children = [self.title, table.widget, self.message]
-
-    def _why_not(self, error: str, name: str) -> str:
-        if "NAME-TAKEN" in error:
-            return f"Someone here is called {name} already: choose another name."
-        if "TABLE-FULL" in error:
-            return "That table is full: pick another one."
-        if "Nothing listens" in error or "cannot be reached" in error:
-            self.join_button.description = "Try again"
-            return unreachable(self.address, ConnectionRefusedError())
-        return error
 
 
 class WatchPage:
