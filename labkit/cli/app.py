@@ -19,8 +19,9 @@ Choices, and why:
   cost is a kernel (see the README's figures): bind to a classroom network,
   not the internet. Voilà listens on 127.0.0.1 unless ``--host`` says
   otherwise, like every labkit server.
-- ``--preheat N`` keeps N kernels started ahead for each page (Voilà's
-  ``preheat_kernel`` and ``pool_size``).
+- ``--preheat N`` keeps N kernels started ahead, and the play page run in
+  them, for the next N students (Voilà's ``preheat_kernel`` and
+  ``pool_size``); each waits idle at about 100 MB.
 """
 
 from __future__ import annotations
@@ -109,7 +110,12 @@ def voila_command(host: str, port: int, preheat: int) -> list[str]:
         # that any local user could try (and ipykernel warns about).
         command.append("--KernelManager.transport=ipc")
     if preheat:
-        command += ["--preheat_kernel=True", f"--pool_size={preheat}"]
+        # A pool for the play page only: the watch page is the projector's.
+        command += [
+            "--preheat_kernel=True",
+            f"--pool_size={preheat}",
+            f"--VoilaKernelManager.preheat_denylist={WATCH}",
+        ]
     return command
 
 
