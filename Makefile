@@ -1,5 +1,6 @@
 # labkit: two commands set everything up.
 #   make lab    JupyterLab on my-notebooks/ (JUPYTER_PORT=8888 by default)
+#   make hub    a class on this machine: JupyterHub, learner accounts, the tables server
 #   make test   the whole suite, as CI runs it
 # Both create .venv when it is missing and reinstall when pyproject.toml changes.
 
@@ -18,7 +19,7 @@ LAB_STATE    := .jupyterlab
 ROOT_FLAG    := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lab reset test reliability bench clean
+.PHONY: help setup lab hub reset test reliability bench clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -64,6 +65,31 @@ lab: $(STAMP) $(RELEASE)/.made ## start JupyterLab on your working copies in my-
 		--LabApp.workspaces_dir="$(CURDIR)/$(LAB_STATE)/workspaces" \
 		--LabApp.news_url= \
 		--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate $(LAB_ARGS)
+
+# A class on this machine (hub/jupyterhub_config.py says how, the README's
+# "Teaching a class" what for). The hub's proxy comes from npm into .hub/
+# (git-ignored, never global); the hub keeps its state and the learners'
+# homes there too. HUB_IP=0.0.0.0 opens the hub and the tables server to the
+# network, and then needs HUB_PASSWORD.
+HUB_DIR          ?= .hub
+HUB_IP           ?= 127.0.0.1
+HUB_PORT         ?= 8000
+HUB_LEARNERS     ?= 6
+HUB_PASSWORD     ?=# the class password; labkit-class on 127.0.0.1
+TABLES_PORT      ?= 7000
+TABLES_OPTIONS   ?=# e.g. TABLES_OPTIONS="--seed 1 --turn-seconds 20"
+HUB_PROXY        := $(HUB_DIR)/node_modules/.bin/configurable-http-proxy
+
+$(HUB_PROXY):
+	npm install --prefix $(HUB_DIR) --prefer-offline --no-audit --no-fund --no-save configurable-http-proxy@5
+
+hub: $(STAMP) $(RELEASE)/.made $(HUB_PROXY) ## start JupyterHub for a class: learner1..N, the lab, the tables server
+	LABKIT_HUB_DIR="$(abspath $(HUB_DIR))" LABKIT_HUB_IP="$(HUB_IP)" \
+	LABKIT_HUB_PORT="$(HUB_PORT)" LABKIT_HUB_LEARNERS="$(HUB_LEARNERS)" \
+	LABKIT_HUB_PASSWORD="$(HUB_PASSWORD)" LABKIT_TABLES_PORT="$(TABLES_PORT)" \
+	LABKIT_TABLES_OPTIONS="$(TABLES_OPTIONS)" LABKIT_HUB_PROXY="$(abspath $(HUB_PROXY))" \
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
+	$(VENV)/bin/jupyterhub -f hub/jupyterhub_config.py
 
 # The old copy is kept beside the new one, stamped with the time: a reset
 # never loses work.
