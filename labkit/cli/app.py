@@ -104,6 +104,10 @@ def voila_command(host: str, port: int, preheat: int) -> list[str]:
         # page knows; with no token there is no login for XSRF to protect.
         "--Voila.tornado_settings",
         "disable_check_xsrf=True",
+        # JupyterLab extensions of the lab that a page cannot use (they fail
+        # to load in Voila's page, after downloading their code each view).
+        "--VoilaConfiguration.extension_denylist=@jupyter/nbgrader",
+        "--VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension",
     ]
     if os.name == "posix":
         # Kernels talk to Voila over Unix sockets, not TCP ports on loopback
