@@ -336,15 +336,30 @@ def seats_as_shown(page) -> dict[str, dict]:
     return shown
 
 
-def resident_mib(process: psutil.Process) -> float:
-    """RSS of a process and its children (the server and its kernel), MiB."""
+def resident_mib(process: psutil.Process, kind: str = "rss") -> float:
+    """Memory of a process and its children (the server and its kernel), MiB:
+    ``rss``, or ``pss``, which shares the pages of common libraries among
+    the processes that map them (what one more learner adds, nearly)."""
     total = 0
     for each in [process, *process.children(recursive=True)]:
         try:
-            total += each.memory_info().rss
+            info = each.memory_full_info() if kind == "pss" else each.memory_info()
+            total += getattr(info, kind)
         except psutil.NoSuchProcess:
             pass
     return total / 2**20
+
+
+def cpu_seconds(process: psutil.Process) -> float:
+    """User and system CPU time of a process and its children, in seconds."""
+    total = 0.0
+    for each in [process, *process.children(recursive=True)]:
+        try:
+            times = each.cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
 
 
 # -- the test --------------------------------------------------------------------
@@ -401,6 +416,15 @@ def play_the_class(hub: Hub, pages: dict, imports: int, joins: int) -> None:
     servers = {learner: hub.server_of(learner) for learner in pages}
     figures["server_mib"] = {
         learner: round(resident_mib(server), 1) for learner, server in servers.items()
+    }
+    figures["server_pss_mib"] = {
+        learner: round(resident_mib(server, "pss"), 1)
+        for learner, server in servers.items()
+    }
+    # CPU spent so far by each server and its kernel: starting them, the
+    # lab's page load, the notebook's imports and the join.
+    figures["server_cpu_seconds"] = {
+        learner: round(cpu_seconds(server), 1) for learner, server in servers.items()
     }
     # What the class costs whatever its size: the hub, its proxy, the tables
     # server (every process of the hub's but the learners' servers).
