@@ -38,6 +38,19 @@ def test_remember_recall_forget(seats_file):
     assert seats.recall(where, 2, "ann") == "tok-b"
 
 
+def test_nothing_is_kept_outside_a_hub_users_server(tmp_path, monkeypatch):
+    monkeypatch.delenv("LABKIT_SEATS")
+    monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    seats.remember(("h", 1), 1, "ann", "tok")
+    assert seats.recall(("h", 1), 1, "ann") is None
+    assert not (tmp_path / ".labkit").exists(), "a shared home keeps no tokens"
+    monkeypatch.setenv("JUPYTERHUB_USER", "ann")  # a learner's home on a hub
+    seats.remember(("h", 1), 1, "ann", "tok")
+    assert seats.recall(("h", 1), 1, "ann") == "tok"
+    assert (tmp_path / ".labkit" / "seats.json").exists()
+
+
 def test_the_file_keeps_the_newest_entries_and_survives_garbage(seats_file):
     for n in range(seats.KEEP + 5):
         seats.remember(("h", n), 1, "ann", f"t{n}")

@@ -8,10 +8,14 @@ the kernel) the learner would then sit down afresh with a fresh stack. So
 the token is also written to a file in the learner's home, one entry per
 (server address, table, name), and the next join in any kernel tries it.
 
-The file is ``~/.labkit/seats.json`` (``LABKIT_SEATS`` names another).
-A token is no secret worth more than one seat for a minute, yet the file
-is the learner's alone (mode 0600). It keeps the newest ``KEEP`` entries:
-a stale one costs one ``ERROR BAD-TOKEN``, and then a seat as usual.
+The file is ``~/.labkit/seats.json`` in a JupyterHub user's server
+(``JUPYTERHUB_USER`` is set: the home is one learner's), or the file
+``LABKIT_SEATS`` names. Anywhere else nothing is kept: a home that several
+players share (the table app serves every visitor from one) must not hand
+one player's seat to another who types the same name. A token is worth no
+more than one seat for a minute, yet the file is the learner's alone (mode
+0600). It keeps the newest ``KEEP`` entries: a stale one costs one
+``ERROR BAD-TOKEN``, and then a seat as usual.
 """
 
 from __future__ import annotations
@@ -27,10 +31,14 @@ KEEP = 50
 __all__ = ["forget", "recall", "remember", "seats_file"]
 
 
-def seats_file() -> Path:
-    """Where the tokens are kept."""
+def seats_file() -> Path | None:
+    """Where the tokens are kept, or None where they are not (see above)."""
     named = os.environ.get("LABKIT_SEATS")
-    return Path(named) if named else Path.home() / ".labkit" / "seats.json"
+    if named:
+        return Path(named)
+    if os.environ.get("JUPYTERHUB_USER"):
+        return Path.home() / ".labkit" / "seats.json"
+    return None
 
 
 def _key(address: tuple[str, int], table: int, name: str | None) -> str:
@@ -38,7 +46,9 @@ def _key(address: tuple[str, int], table: int, name: str | None) -> str:
     return f"{host}:{port} table {table} {name or ''}".rstrip()
 
 
-def _load(path: Path) -> dict[str, dict]:
+def _load(path: Path | None) -> dict[str, dict]:
+    if path is None:
+        return {}
     try:
         entries = json.loads(path.read_text())
     except (OSError, ValueError):
@@ -65,9 +75,9 @@ def remember(
     address: tuple[str, int], table: int, name: str | None, token: str
 ) -> None:
     """Keep ``token`` for the seat at ``table`` of the server at ``address``."""
-    if not token:
-        return
     path = seats_file()
+    if not token or path is None:
+        return
     entries = _load(path)
     entries[_key(address, table, name)] = {"token": token, "at": time.time()}
     try:
@@ -87,7 +97,7 @@ def forget(address: tuple[str, int], table: int, name: str | None) -> None:
     """Drop the token for that seat (the server no longer knows it)."""
     path = seats_file()
     entries = _load(path)
-    if entries.pop(_key(address, table, name), None) is not None:
+    if path is not None and entries.pop(_key(address, table, name), None) is not None:
         try:
             _save(path, entries)
         except OSError:
