@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CONDA_TO_PYPI = {
     "matplotlib-base": "matplotlib",  # matplotlib without a GUI toolkit
     "playwright-python": "playwright",
+    "jupyterhub-base": "jupyterhub",  # the hub without its proxy (npm's)
 }
 NOT_PACKAGES = {"python", "pip"}
 
