@@ -307,32 +307,55 @@ def play_a_hand(context, app: App, pages: list) -> None:
     assert len(reference["dealer"]) >= 2
 
 
+def kernels_of(app: App) -> list:
+    """The kernels Voila started for the app's pages (its children)."""
+    import psutil
+
+    found = []
+    for process in psutil.Process(app.process.pid).children(recursive=True):
+        try:
+            if "ipykernel_launcher" in " ".join(process.cmdline()):
+                found.append(process)
+        except psutil.Error:
+            pass  # one that just ended
+    return found
+
+
 @pytest.mark.timeout(180)
 def test_a_server_that_is_not_running_is_said_in_words(chromium_context, tmp_path):
+    """Also: a closed tab ends its kernel, and Ctrl+C ends the rest."""
     require_voila()
     import psutil
 
     nowhere = f"127.0.0.1:{free_port()}"  # nothing listens there
     app = App(nowhere, tmp_path / "app.log")
-    page = open_play_page(chromium_context, app.play)
+    pages = [open_play_page(chromium_context, app.play) for _ in range(2)]
     try:
-        with artifacts_on_failure("no_server", [page], app):
+        with artifacts_on_failure("no_server", pages, app):
             assert "does not answer" in app.log(), app.log()
-            message = page.locator(".labkit-app-play .labkit-app-message")
-            expect(message).to_contain_text(
-                f"The tables server at {nowhere} cannot be reached",
-                timeout=PAGE_TIMEOUT,
-            )
-            expect(message).to_contain_text("Ask your instructor to start it")
-            expect(page.locator("button.labkit-app-join")).to_have_text("Try again")
-            assert "Traceback" not in page.content()
+            for page in pages:
+                message = page.locator(".labkit-app-play .labkit-app-message")
+                expect(message).to_contain_text(
+                    f"The tables server at {nowhere} cannot be reached",
+                    timeout=PAGE_TIMEOUT,
+                )
+                expect(message).to_contain_text("Ask your instructor to start it")
+                expect(page.locator("button.labkit-app-join")).to_have_text("Try again")
+                assert "Traceback" not in page.content()
 
-            kernels = psutil.Process(app.process.pid).children(recursive=True)
-            assert kernels, "the page runs no kernel"
+            kernels = kernels_of(app)
+            assert len(kernels) == 2, f"two pages, kernels {kernels}"
+            # A tab closed (its beforeunload runs) asks Voila to end its kernel.
+            pages.pop().close(run_before_unload=True)
+            gone, alive = psutil.wait_procs(kernels, timeout=20)
+            assert len(gone) == 1 and len(alive) == 1, (
+                f"closing a page ended {len(gone)} kernels, not 1: {app.log()}"
+            )
             assert app.interrupt() == 0, app.log()
-            _, alive = psutil.wait_procs(kernels, timeout=10)
+            _, alive = psutil.wait_procs(alive, timeout=10)
             assert not alive, f"kernels outlived the app: {alive}"
             assert "stopped" in app.log()
     finally:
-        page.close()
+        for page in pages:
+            page.close()
         app.stop()
