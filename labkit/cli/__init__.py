@@ -191,7 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=0,
         metavar="N",
-        help="keep N kernels started ahead for each page (default: %(default)s)",
+        help="keep N kernels started ahead for the play page; the README says "
+        "what it measured (default: %(default)s)",
     )
     return parser
 

@@ -21,7 +21,9 @@ Choices, and why:
   otherwise, like every labkit server.
 - ``--preheat N`` keeps N kernels started ahead, and the play page run in
   them, for the next N students (Voilà's ``preheat_kernel`` and
-  ``pool_size``); each waits idle at about 100 MB.
+  ``pool_size``); each waits idle at about 100 MB. Off by default: as many
+  pages opened at once as the pool holds left one page without its
+  widgets (see the README's figures).
 """
 
 from __future__ import annotations
@@ -124,6 +126,11 @@ def voila_command(host: str, port: int, preheat: int) -> list[str]:
 
 
 def run_app(server: str, host: str, port: int, preheat: int = 0) -> int:
+    if preheat < 0:
+        print(
+            "python -m labkit app: error: --preheat must be 0 or more", file=sys.stderr
+        )
+        return 2
     try:
         address = parse_server(server)
     except ValueError as error:
