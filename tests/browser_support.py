@@ -227,7 +227,7 @@ class JupyterLab:
             base_url = f"http://127.0.0.1:{info['port']}/"
             lab = cls(root, base_url, token, log_path, process)
             _wait_for(
-                lambda: _answers(lab.url("api/status")),
+                lambda: answers(lab.url("api/status")),
                 deadline,
                 process,
                 log_path,
@@ -245,7 +245,8 @@ def _read_json(path: Path):
         return None  # not there yet, or half written
 
 
-def _answers(url: str) -> bool:
+def answers(url: str) -> bool:
+    """True if ``url`` answers 200 within 2 s."""
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
             return response.status == 200

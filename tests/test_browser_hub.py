@@ -29,8 +29,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +48,7 @@ from browser_support import (  # noqa: E402
     REPO,
     USER_ENV,
     VIEWPORT,
+    answers,
     open_notebook,
     run_cells,
     stderr_outputs,
@@ -146,14 +145,6 @@ def proxy_for(directory: Path) -> Path:
         stdout=subprocess.DEVNULL,
     )
     return proxy
-
-
-def answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except (OSError, urllib.error.URLError):
-        return False
 
 
 def prepare_home(home: Path) -> None:

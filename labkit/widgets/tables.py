@@ -249,56 +249,43 @@ class SharedTable(ConnectedWidget[TableClient]):
 
     # -- what the buttons do -------------------------------------------------
 
-    def _play(
+    def _when_clicked(
         self,
         button: widgets.Button,
-        needs: str,
+        allowed: Callable[[], bool],
         move: Callable[[TableClient], object],
     ) -> None:
-        # Button.click() from a cell runs the handler even when the button is
-        # disabled (the browser would not): honour the protocol anyway. Ask
-        # the client's state, not the button: a line that just arrived may
-        # not have redrawn the buttons yet.
-        if needs not in self.actions:
-            self.message = f"{button.description} is not possible now."
-            self._redraw()
-            return
-        try:
-            move(self.client)  # type: ignore[arg-type]
-        except Exception as error:
-            self._explain(error)
-        else:
-            self.message = ""
-        self._redraw()
+        """On a click of ``button``: ``move(client)`` if ``allowed()``, then redraw.
 
-    def _move(
-        self, button: widgets.Button, allowed: bool, move: Callable[[], object]
-    ) -> None:
-        """Leave, Sit down or Watch: like ``_play``, for the lobby's commands."""
-        if not (self.connected and allowed):
-            self.message = f"{button.description} is not possible now."
-        else:
-            try:
-                move()
-            except Exception as error:
-                self._explain(error)
+        Button.click() from a cell runs the handler even when the button is
+        disabled (the browser would not): honour the protocol anyway. Ask
+        the client's state, not the button: a line that just arrived may not
+        have redrawn the buttons yet.
+        """
+
+        def clicked(_: widgets.Button) -> None:
+            if not (self.connected and allowed()):
+                self.message = f"{button.description} is not possible now."
             else:
-                self.message = ""
-        self._redraw()
+                try:
+                    move(self.client)  # type: ignore[arg-type]
+                except Exception as error:
+                    self._explain(error)
+                else:
+                    self.message = ""
+            self._redraw()
+
+        button.on_click(clicked)
 
     def _at_table(self) -> bool:
         return self.state.table is not None
 
-    def _sit(self, watch: bool) -> None:
-        client = self.client
-        assert client is not None
+    def _in_lobby(self) -> bool:
+        return self.state.table is None
+
+    def _sit(self, client: TableClient, watch: bool) -> None:
         client.watch(self.table_id) if watch else client.join(self.table_id)
         self.watching = watch  # what Reconnect does next
-
-    def _action_handler(self, verb: str) -> Callable[[widgets.Button], None]:
-        return lambda b: self._play(
-            b, verb.upper(), lambda client: getattr(client, verb)()
-        )
 
     # -- the widgets -------------------------------------------------------
 
@@ -323,13 +310,19 @@ class SharedTable(ConnectedWidget[TableClient]):
             for amount in CHIPS
         }
         for amount, b in self.bet_buttons.items():
-            b.on_click(lambda b, n=amount: self._play(b, "BET", lambda c: c.bet(n)))
+            self._when_clicked(
+                b, lambda: "BET" in self.actions, lambda c, n=amount: c.bet(n)
+            )
         self.action_buttons = {
             verb: button(verb.title(), f"labkit-tbl-{verb.lower()}", "primary", verb)
             for verb in ACTIONS
         }
         for verb, b in self.action_buttons.items():
-            b.on_click(self._action_handler(verb.lower()))
+            self._when_clicked(
+                b,
+                lambda v=verb: v in self.actions,
+                lambda c, v=verb: getattr(c, v.lower())(),
+            )
         self.hit_button = self.action_buttons["HIT"]
         self.stand_button = self.action_buttons["STAND"]
         self.double_button = self.action_buttons["DOUBLE"]
@@ -338,15 +331,10 @@ class SharedTable(ConnectedWidget[TableClient]):
         self.leave_button = button("Leave", "labkit-tbl-leave", "", "LEAVE")
         self.join_button = button("Sit down", "labkit-tbl-join", "", "JOIN")
         self.watch_button = button("Watch", "labkit-tbl-watch", "", "WATCH")
-        self.leave_button.on_click(
-            lambda b: self._move(b, self._at_table(), lambda: self.client.leave())
-        )
-        self.join_button.on_click(
-            lambda b: self._move(b, not self._at_table(), lambda: self._sit(False))
-        )
-        self.watch_button.on_click(
-            lambda b: self._move(b, not self._at_table(), lambda: self._sit(True))
-        )
+        lobby = self._in_lobby
+        self._when_clicked(self.leave_button, self._at_table, lambda c: c.leave())
+        self._when_clicked(self.join_button, lobby, lambda c: self._sit(c, False))
+        self._when_clicked(self.watch_button, lobby, lambda c: self._sit(c, True))
         self.reconnect_button = self._reconnect_button("labkit-tbl-reconnect")
         self.transcript_button = own(
             widgets.ToggleButton(value=show_transcript, description="Transcript")
