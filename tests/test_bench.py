@@ -75,6 +75,22 @@ def test_a_tiny_run_answers_every_request_and_gives_sane_json() -> None:
     assert "asyncio" in table(results)
 
 
+@pytest.mark.timeout(60)
+def test_more_connections_than_a_class_allows_one_address_are_all_served() -> None:
+    """Every load connection comes from 127.0.0.1: the bench's servers must
+    not apply `serve`'s per-peer limit (16), or a run of 100 fails."""
+    plan = Plan(
+        servers=("threaded",),
+        workloads=("echo",),
+        loads={"echo": (20,)},
+        duration=0.3,
+        warmup=0.1,
+        repeats=1,
+    )
+    [run] = run_bench(plan)["runs"]
+    assert "error" not in run and run["sent"] == run["answered"] > 0, run
+
+
 @pytest.mark.timeout(90)
 def test_a_push_reaches_every_idle_connection_within_a_second() -> None:
     plan = Plan(

@@ -301,7 +301,7 @@ def run_tables(
     from .servers import ServerProcess, run_load_client
 
     tables = (players + SEATS - 1) // SEATS
-    options = ("--tables", str(tables), "--max-per-peer", str(players + 16))
+    options = ("--tables", str(tables))
     options += ("--bet-seconds", str(SECONDS), "--turn-seconds", str(SECONDS))
     spec = replace(spec, command=spec.command + options)
     record: dict = dict(server=spec.name, workload="tables", connections=players)
