@@ -28,6 +28,7 @@ pytest.register_assert_rewrite("browser_support")
 from browser_support import (  # noqa: E402
     ARTIFACTS,
     USER_ENV,
+    answers,
     launch_chromium,
     open_notebook,
     run_all_cells,
@@ -60,15 +61,24 @@ class MadeLab:
         return f"{self.base_url}{path}{sep}token={self.token}"
 
 
-def wait_for_token_url(log: Path, process: subprocess.Popen, timeout: float) -> MadeLab:
+def wait_for_lab(log: Path, process: subprocess.Popen, timeout: float) -> MadeLab:
+    """The lab at the URL ``make lab`` printed, once it answers there.
+
+    Jupyter Server prints its URLs before its event loop binds the port, so
+    the URL in the log alone does not mean a request would be taken.
+    """
     deadline = time.monotonic() + timeout
+    lab = None
     while time.monotonic() < deadline:
-        if match := TOKEN_URL.search(log.read_text(errors="replace")):
-            return MadeLab(f"http://127.0.0.1:{match[1]}/", match[2])
+        if lab is None and (match := TOKEN_URL.search(log.read_text(errors="replace"))):
+            lab = MadeLab(f"http://127.0.0.1:{match[1]}/", match[2])
+        if lab is not None and answers(lab.url("api/status")):
+            return lab
         if process.poll() is not None:
             break
         time.sleep(0.1)
-    raise AssertionError(f"make lab printed no URL with a token:\n{log.read_text()}")
+    said = "a URL that never answered" if lab else "no URL with a token"
+    raise AssertionError(f"make lab printed {said}:\n{log.read_text()}")
 
 
 def http_status(url: str) -> int:
@@ -132,7 +142,7 @@ def test_a_learners_saved_runs_never_change_the_tracked_files(tmp_path):
             start_new_session=True,
         )
     try:
-        lab = wait_for_token_url(log, process, timeout=60)
+        lab = wait_for_lab(log, process, timeout=60)
         assert http_status(lab.base_url + "api/contents") == 403  # the token is on
         assert http_status(lab.url("api/contents")) == 200
         copies = sorted((clone / "my-notebooks").glob("*.ipynb"))
