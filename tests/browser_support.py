@@ -430,6 +430,13 @@ CELLS_RAN_JS = """([first, last, baseline]) => {
 CELL_COUNT_JS = "() => window.jupyterapp.shell.currentWidget.content.widgets.length"
 
 
+def cell_index(notebook: str, cell_id: str) -> int:
+    """The index of the cell with ``cell_id`` in ``notebook`` (ids are stable;
+    indices move), for :func:`run_cells`."""
+    cells = nbformat.read(NOTEBOOKS / notebook, as_version=4).cells
+    return next(i for i, cell in enumerate(cells) if cell.get("id") == cell_id)
+
+
 def run_cells(page, first: int, last: int | None = None, *, timeout: float = 60.0):
     """Run the notebook's cells ``first`` to ``last`` (inclusive; indices among
     all cells, markdown too; ``last`` defaults to the last cell), as a

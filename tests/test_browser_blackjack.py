@@ -27,7 +27,6 @@ from __future__ import annotations
 import re
 import statistics
 
-import nbformat
 import pytest
 
 # browser_support is this module's plugin too (the jupyterlab and page
@@ -36,8 +35,8 @@ pytest.register_assert_rewrite("browser_support")
 pytest_plugins = ["browser_support"]
 
 from browser_support import (  # noqa: E402
-    NOTEBOOKS,
     BlackjackPage,
+    cell_index,
     open_notebook,
     output_texts,
     run_all_cells,
@@ -99,12 +98,6 @@ ROUND_READY_JS = """(round) => {
 STOPPED = "every server stopped; no labkit thread left"
 START_AGAIN = "Click Reconnect to start the server again and connect."
 A_NEW_SERVER = re.compile(r"A new server runs on 127\.0\.0\.1:(\d+): click Reconnect\.")
-
-
-def cell_index(cell_id: str) -> int:
-    """The index of the cell with ``cell_id`` (ids are stable; indices move)."""
-    cells = nbformat.read(NOTEBOOKS / BLACKJACK, as_version=4).cells
-    return next(i for i, cell in enumerate(cells) if cell.get("id") == cell_id)
 
 
 def no_stderr(page) -> None:
@@ -178,7 +171,7 @@ def test_run_all_then_play_and_rerun_the_server_cell(page, jupyterlab):
 
     # Re-run the cell that starts the server: a new server on a new port. The
     # table (its cell not re-run) says so; one Reconnect and play on.
-    server_cell = cell_index("3efb77c3")
+    server_cell = cell_index(BLACKJACK, "3efb77c3")
     run_cells(page, server_cell, server_cell)
     table.deal.click()
     expect(table.message).to_have_text(A_NEW_SERVER)
@@ -206,7 +199,7 @@ def test_run_all_then_play_and_rerun_the_server_cell(page, jupyterlab):
 
 @pytest.mark.timeout(180)
 def test_click_as_the_text_says_then_run_the_cells_below(page, jupyterlab):
-    table_cell = cell_index("0faab6ef")
+    table_cell = cell_index(BLACKJACK, "0faab6ef")
     open_notebook(page, jupyterlab, BLACKJACK)
     run_cells(page, 0, table_cell, timeout=90)
 

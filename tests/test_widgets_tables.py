@@ -100,6 +100,10 @@ def test_the_buttons_follow_bets_and_turns_and_a_hand_is_played_by_clicks(server
         chips = f'data-chips="{1000 + nets}"'
         assert wait_until(lambda: chips in table.seats_html.value)
         assert 'data-outcome="WIN"' in table.seats_html.value  # seed 8: a dealer bust
+        insurance = state.seats[1].insurance
+        assert insurance == -12  # half of 25, lost: the dealer had no blackjack
+        assert f'labkit-tbl-insurance" data-net="{insurance}"' in table.seats_html.value
+        assert "; insurance -12" in str(table)
         assert wait_until(lambda: enabled(table) == {"BET"})  # the next round
         assert "seat 2: bob" in str(table)
     finally:

@@ -25,8 +25,9 @@ The page contract (stable; tests rely on it): the root has class
 ``data-turn="yes"`` on the seat whose turn it is, ``data-me="yes"`` on this
 player's) inside an HTML widget, its cards ``.labkit-card[data-card]``,
 its chips ``.labkit-tbl-chips[data-chips]``, each settled hand's
-``.labkit-tbl-result[data-outcome][data-net]``;
-the dealer is ``labkit-tbl-dealer``; the buttons are ``labkit-tbl-bet``
+``.labkit-tbl-result[data-outcome][data-net]``, and its insurance, once
+settled, ``.labkit-tbl-insurance[data-net]``; the dealer is
+``labkit-tbl-dealer``; the buttons are ``labkit-tbl-bet``
 (one per chip, described ``Bet 10``, ``Bet 25``, ``Bet 100``),
 ``labkit-tbl-hit``, ``labkit-tbl-stand``, ``labkit-tbl-double``,
 ``labkit-tbl-split``, ``labkit-tbl-insure``, ``labkit-tbl-leave``,
@@ -440,6 +441,8 @@ def seat_text(seat: SeatView) -> str:
         if hand.result is not None:
             outcome, net, reason = hand.result
             text += f" {outcome} {net:+d} {reason}"
+    if seat.insurance is not None:
+        text += f"; insurance {seat.insurance:+d}"
     return text
 
 
@@ -494,6 +497,11 @@ def seats_html(state: TableState, left: int | None = None) -> str:
             clock = (
                 f'<div class="labkit-tbl-clock" data-seconds="{left}" '
                 f'style="animation-duration: {left}s"></div>'
+            )
+        if seat.insurance is not None:
+            hands.append(
+                f'<div class="labkit-tbl-insurance" data-net="{seat.insurance}">'
+                f"insurance {seat.insurance:+d}</div>"
             )
         bet = "" if seat.bet is None else f", bet {seat.bet}"
         parts.append(
