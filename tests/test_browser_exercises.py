@@ -1,12 +1,16 @@
-"""Exercise 3 as a learner does it: JupyterLab in headless Chromium.
+"""The exercises as a learner does them: JupyterLab in headless Chromium.
 
-Opens the threaded echo exercise of the student release (made by nbgrader
-from course/source/) where ``make lab`` puts it (exercises/),
-pastes a server into the cell marked ``# YOUR SERVER HERE``, runs that cell
-and the check cell, and reads the check's widget: a row per case,
-``.labkit-check-row[data-case][data-passed]``. The threaded solution turns
-every row green; the iterative one (exercise 2's) leaves exactly the
-several-clients row red, with its hint.
+Opens exercises of the student release (made by nbgrader from
+course/source/) where ``make lab`` puts them (exercises/), pastes code into
+the cell marked ``# YOUR SERVER HERE`` (or ``# YOUR CLIENT HERE``), runs that
+cell and the check cell, and reads the check's widget: a row per case,
+``.labkit-check-row[data-case][data-passed]``.
+
+- Exercise 3: the threaded solution turns every row green; the iterative one
+  (exercise 2's) leaves exactly the several-clients row red, with its hint.
+- Exercises 5 (a client) and 6 (socketserver): the starter as it comes runs
+  without an error and fails some cases, each red row with its hint; the
+  solution pasted in turns every row green.
 
 Needs Debian's chromium (skipped without it, required in CI); on failure the
 page's screenshot is kept in test-artifacts/.
@@ -28,6 +32,7 @@ from browser_support import (  # noqa: E402
 )
 from course_support import (  # noqa: E402
     ALL,
+    CLIENT_MARK,
     MARK,
     solution_source,
     with_solution,
@@ -60,7 +65,7 @@ def cell_indices(lab: JupyterLab, notebook: str) -> tuple[int, int]:
     """The indices of the marked cell and of the check cell."""
     cells = nbformat.read(lab.root / "exercises" / f"{notebook}.ipynb", 4).cells
     code = [(i, c.source) for i, c in enumerate(cells) if c.cell_type == "code"]
-    marked = [i for i, source in code if MARK in source]
+    marked = [i for i, source in code if MARK in source or CLIENT_MARK in source]
     checks = [i for i, source in code if "labkit.check(" in source]
     assert len(marked) == len(checks) == 1, (marked, checks)
     return marked[0], checks[0]
@@ -124,4 +129,32 @@ def test_exercise_3_threaded_is_all_green_iterative_fails_several_clients(
     run_cells(page, check + 1)
     last = page.locator(".jp-Notebook .jp-Cell").last.locator(".jp-OutputArea")
     expect(last).to_contain_text("is stopped")
+    assert not stderr_outputs(page)
+
+
+@pytest.mark.parametrize("exercise", [ALL[4], ALL[5]], ids=lambda e: e.notebook)
+@pytest.mark.timeout(240)  # the internal waits fail first, with a message
+def test_the_starter_fails_with_hints_and_the_solution_is_all_green(
+    page, jupyterlab, exercise
+):
+    marked, check = cell_indices(jupyterlab, exercise.notebook)
+    cases = case_names(exercise.service)
+    hints = {case.name: case.hint for case in CASES[exercise.service]}
+    open_notebook(page, jupyterlab, f"exercises/{exercise.notebook}.ipynb")
+
+    # The starter as it comes: it runs, and some cases fail, each with its hint.
+    run_cells(page, 0, check, timeout=120)
+    expect(rows(page, check)).to_have_count(len(cases))
+    red = rows(page, check).and_(page.locator('[data-passed="false"]'))
+    expect(red.first).to_be_visible()
+    for row in red.all():
+        hint = hints[row.get_attribute("data-case")]
+        expect(row.locator(".labkit-check-hint")).to_have_text(f"hint: {hint}")
+
+    # The solution pasted over it: every case green.
+    paste_into_cell(page, marked, with_solution(exercise))
+    run_cells(page, marked, check, timeout=120)
+    green = rows(page, check).and_(page.locator('[data-passed="true"]'))
+    expect(green).to_have_count(len(cases))
+    run_cells(page, check + 1)
     assert not stderr_outputs(page)
