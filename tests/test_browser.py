@@ -5,7 +5,8 @@ the real front end, in the orders a learner takes: Run All and then use
 every widget the notebook shows (after the last cell has stopped the
 servers); click as the text says, then run the cells below. Here 00 (the
 Ping button, the echo console) and 08 (a round at the table against the
-Twisted server); 06 is tests/test_browser_blackjack.py. Needs Debian's
+Twisted server); 06 is tests/test_browser_blackjack.py and 11
+tests/test_browser_tables.py. Needs Debian's
 chromium (skipped without it, required in CI).
 """
 
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import re
 
-import nbformat
 import pytest
 
 # browser_support is also this module's plugin (fixtures jupyterlab and page,
@@ -23,8 +23,8 @@ pytest.register_assert_rewrite("browser_support")
 pytest_plugins = ["browser_support"]
 
 from browser_support import (  # noqa: E402
-    NOTEBOOKS,
     BlackjackPage,
+    cell_index,
     open_notebook,
     output_texts,
     run_all_cells,
@@ -53,12 +53,6 @@ START_HERE_EXPECTED = [
     "page title:  labkit: a page served from your own machine",
     STOPPED,
 ]
-
-
-def cell_index(notebook: str, cell_id: str) -> int:
-    """The index of the cell with ``cell_id`` (ids are stable; indices move)."""
-    cells = nbformat.read(NOTEBOOKS / notebook, as_version=4).cells
-    return next(i for i, cell in enumerate(cells) if cell.get("id") == cell_id)
 
 
 def check_outputs(page, expected: list) -> None:
@@ -163,3 +157,21 @@ def test_twisted_run_all_then_play_a_round(page, jupyterlab):
     expect(transcript).to_contain_text("S: WELCOME labkit-blackjack/1")
     expect(transcript).to_contain_text(f"S: RESULT {outcome} ")
     assert not stderr_outputs(page)
+
+
+@pytest.mark.timeout(120)
+def test_twisted_click_as_told_then_run_the_cells_below(page, jupyterlab):
+    table_cell = cell_index(TWISTED, "cb6af418")
+    open_notebook(page, jupyterlab, TWISTED)
+    run_cells(page, 0, table_cell)
+
+    # Deal, then Hit: the round is left in play for the cell below, which
+    # clicks the same table's buttons and plays the round to its result.
+    table = BlackjackPage(page)
+    table.deal.click()
+    expect(table.player.locator(".labkit-card")).to_have_count(2)
+    table.hit.click()
+    expect(table.player.locator(".labkit-card")).to_have_count(3)
+    run_cells(page, table_cell + 1)
+    check_outputs(page, ["it declares IHalfCloseableProtocol: True", STOPPED])
+    expect(table.result).to_have_count(1)
