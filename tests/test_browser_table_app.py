@@ -6,7 +6,9 @@ projector opens the watch page. Everyone bets, the hand is played by clicks
 (Hit below 13, else Stand, whenever a seat's TURN offers them), and every
 page must show the same seats, bets, cards and results as every other.
 Then an app whose tables server is not running: the page says so in
-words, and Ctrl+C ends the app and every kernel it started.
+words, a closed tab ends its kernel, a browser killed without closing its
+page has its kernel ended after ``--cull-after`` while an open page keeps
+its own, and Ctrl+C ends the app and every kernel it started.
 
 Needs Debian's chromium and Voilà (skipped without them, required in CI);
 on failure each page's screenshot and the app's log are kept in
@@ -21,6 +23,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,8 +32,8 @@ import pytest
 pytest.register_assert_rewrite("browser_support")
 pytest_plugins = ["browser_support"]
 
-from browser_support import ARTIFACTS  # noqa: E402
-from support import REQUIRED, ServeProcess, free_port  # noqa: E402
+from browser_support import ARTIFACTS, CHROMIUM_ARGS  # noqa: E402
+from support import REQUIRED, ServeProcess, free_port, require_program  # noqa: E402
 
 pytestmark = pytest.mark.browser
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -82,13 +85,13 @@ def require_voila() -> None:
 class App:
     """``python -m labkit app`` in a subprocess; the URLs it printed."""
 
-    def __init__(self, server: str, log: Path) -> None:
+    def __init__(self, server: str, log: Path, *options: str) -> None:
         self.log_path = log
         self.port = free_port()
         self._log = open(log, "wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "labkit", "app", "--server", server]
-            + ["--port", str(self.port)],
+            + ["--port", str(self.port), *options],
             stdout=subprocess.PIPE,
             stderr=self._log,
             text=True,
@@ -358,4 +361,56 @@ def test_a_server_that_is_not_running_is_said_in_words(chromium_context, tmp_pat
     finally:
         for page in pages:
             page.close()
+        app.stop()
+
+
+def wait_for_kernels(app: App, count: int, timeout: float = 90.0) -> list:
+    """The app's kernels, once there are ``count`` of them."""
+    deadline = time.monotonic() + timeout
+    while len(kernels := kernels_of(app)) != count:
+        assert time.monotonic() < deadline, f"{len(kernels)} kernels, not {count}"
+        time.sleep(0.2)
+    return kernels
+
+
+@pytest.mark.timeout(180)
+def test_a_browser_gone_without_closing_its_page_frees_its_kernel(
+    chromium_context, tmp_path
+):
+    """A killed browser sends no close request; the culler ends its kernel."""
+    require_voila()
+    import psutil
+
+    chromium = require_program("chromium")
+    nowhere = f"127.0.0.1:{free_port()}"  # the pages just say so, then idle
+    app = App(nowhere, tmp_path / "app.log", "--cull-after", "3")
+    kept = open_play_page(chromium_context, app.play)
+    try:
+        with artifacts_on_failure("gone", [kept], app):
+            message = kept.locator(".labkit-app-play .labkit-app-message")
+            expect(message).to_contain_text("cannot be reached", timeout=PAGE_TIMEOUT)
+            [kept_kernel] = wait_for_kernels(app, 1)
+            # A second browser, a process of our own: opened, then killed.
+            browser = subprocess.Popen(
+                [chromium, *CHROMIUM_ARGS, f"--user-data-dir={tmp_path / 'gone'}"]
+                + [app.play],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            try:
+                kernels = wait_for_kernels(app, 2)
+            finally:
+                os.killpg(browser.pid, signal.SIGKILL)
+                browser.wait(10)
+            [orphan] = [k for k in kernels if k.pid != kept_kernel.pid]
+            gone, _ = psutil.wait_procs([orphan], timeout=60)
+            assert gone, f"the gone browser's kernel still runs: {app.log()}"
+            # The open page has been idle at least as long, and is spared.
+            assert kept_kernel.is_running(), app.log()
+            expect(message).to_contain_text("cannot be reached")
+            assert app.interrupt() == 0, app.log()
+    finally:
+        kept.close()
         app.stop()

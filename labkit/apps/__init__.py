@@ -23,5 +23,8 @@ APP_DIR = Path(__file__).resolve().parent  # the folder Voilà serves
 SERVER_ENV = "LABKIT_TABLES_SERVER"  # host:port of the tables server
 PLAY = "play.ipynb"
 WATCH = "watch.ipynb"
+# Seconds a page's kernel may go without a connection and without activity
+# before the app ends it: its browser went away without closing the page.
+CULL_AFTER = 600
 
 __all__ = ["APP_DIR", "PLAY", "SERVER_ENV", "WATCH"]

@@ -10,6 +10,7 @@
     python -m labkit check SERVICE HOST PORT [--only CASE ...] [--junit FILE]
     python -m labkit bench [--quick] ...
     python -m labkit app --server HOST:PORT [--host H] [--port P] [--preheat N]
+                         [--cull-after SECONDS|off]
 
 One module a command; this one parses the arguments.
 
@@ -28,6 +29,7 @@ import re
 import sys
 
 from ..addresses import DEFAULT_HOST
+from ..apps import CULL_AFTER
 from ..bench import command as bench
 from ..limits import DEFAULT_LIMITS
 from ..servers import SERVICES
@@ -67,7 +69,7 @@ def _positive(kind):
     return parse
 
 
-def _idle(text: str) -> float | None:
+def _seconds_or_off(text: str) -> float | None:
     if text == "off":
         return None
     return _positive(float)(text)
@@ -140,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serving.add_argument(
         "--idle-timeout",
-        type=_idle,
+        type=_seconds_or_off,
         default=DEFAULT_LIMITS.idle_timeout,
         metavar="SECONDS",
         help="close a connection silent this long; off: never (default: %(default)g)",
@@ -194,6 +196,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep N kernels started ahead for the play page; the README says "
         "what it measured (default: %(default)s)",
     )
+    app.add_argument(
+        "--cull-after",
+        type=_seconds_or_off,
+        default=CULL_AFTER,
+        metavar="SECONDS",
+        help="end the kernel of a page whose browser went away without closing "
+        "it (a crash, a laptop that left the network) once it has had no "
+        "connection and no activity this long; off: never (default: %(default)s)",
+    )
     return parser
 
 
@@ -221,7 +232,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "app":
         from .app import run_app
 
-        return run_app(args.server, args.host, args.port, args.preheat)
+        return run_app(args.server, args.host, args.port, args.preheat, args.cull_after)
     if args.command == "check":
         from .check import run_check
 

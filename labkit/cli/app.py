@@ -24,11 +24,19 @@ Choices, and why:
   ``pool_size``); each waits idle at about 100 MB. Off by default: as many
   pages opened at once as the pool holds left one page without its
   widgets (see the README's figures).
+- A closed tab ends its kernel. A browser that went away without closing
+  its page (a crash, a laptop that left the network) sends no such request:
+  its kernel ends once it has had no connection and no activity for
+  ``--cull-after`` seconds (Jupyter Server's culler). A page still open is
+  never culled, and neither is a kernel whose table still sends it lines;
+  a seat left alone is unseated by the table, and its connection closed
+  by the server's idle limit, and then the kernel goes quiet.
 """
 
 from __future__ import annotations
 
 import errno
+import math
 import os
 import signal
 import socket
@@ -40,7 +48,7 @@ import urllib.error
 import urllib.request
 
 from ..addresses import format_address, wide_bind_warning
-from ..apps import APP_DIR, PLAY, SERVER_ENV, WATCH
+from ..apps import APP_DIR, CULL_AFTER, PLAY, SERVER_ENV, WATCH
 
 START_TIMEOUT = 60.0  # seconds for Voilà to answer its first request
 STOP_TIMEOUT = 10.0  # seconds for Voilà to shut its kernels down
@@ -86,7 +94,9 @@ def _outward_address() -> str | None:
             return None
 
 
-def voila_command(host: str, port: int, preheat: int) -> list[str]:
+def voila_command(
+    host: str, port: int, preheat: int, cull_after: float | None = CULL_AFTER
+) -> list[str]:
     command = [
         sys.executable,
         "-m",
@@ -115,6 +125,13 @@ def voila_command(host: str, port: int, preheat: int) -> list[str]:
         # Kernels talk to Voila over Unix sockets, not TCP ports on loopback
         # that any local user could try (and ipykernel warns about).
         command.append("--KernelManager.transport=ipc")
+    if cull_after is not None:
+        # Looked for every tenth of that: a kernel ends within 110% of it.
+        seconds = math.ceil(cull_after)
+        command += [
+            f"--MappingKernelManager.cull_idle_timeout={seconds}",
+            f"--MappingKernelManager.cull_interval={max(1, seconds // 10)}",
+        ]
     if preheat:
         # A pool for the play page only: the watch page is the projector's.
         command += [
@@ -125,7 +142,13 @@ def voila_command(host: str, port: int, preheat: int) -> list[str]:
     return command
 
 
-def run_app(server: str, host: str, port: int, preheat: int = 0) -> int:
+def run_app(
+    server: str,
+    host: str,
+    port: int,
+    preheat: int = 0,
+    cull_after: float | None = CULL_AFTER,
+) -> int:
     if preheat < 0:
         print(
             "python -m labkit app: error: --preheat must be 0 or more", file=sys.stderr
@@ -167,7 +190,7 @@ def run_app(server: str, host: str, port: int, preheat: int = 0) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     voila = subprocess.Popen(
-        voila_command(host, port, preheat),
+        voila_command(host, port, preheat, cull_after),
         env=env,
         stdin=subprocess.DEVNULL,
         start_new_session=True,  # Ctrl+C reaches it through us, once
