@@ -21,9 +21,9 @@ Choices, and why:
   otherwise, like every labkit server.
 - ``--preheat N`` keeps N kernels started ahead, and the play page run in
   them, for the next N students (Voilà's ``preheat_kernel`` and
-  ``pool_size``); each waits idle at about 100 MB. Off by default: as many
-  pages opened at once as the pool holds left one page without its
-  widgets (see the README's figures).
+  ``pool_size``); each waits idle at about 100 MB, so it is off by default.
+  A kernel taken is replaced ``REFILL_DELAY`` seconds later, not Voilà's
+  one: see :func:`voila_command`.
 - A closed tab ends its kernel. A browser that went away without closing
   its page (a crash, a laptop that left the network) sends no such request:
   its kernel ends once it has had no connection and no activity for
@@ -52,6 +52,7 @@ from ..apps import APP_DIR, CULL_AFTER, PLAY, SERVER_ENV, WATCH
 
 START_TIMEOUT = 60.0  # seconds for Voilà to answer its first request
 STOP_TIMEOUT = 10.0  # seconds for Voilà to shut its kernels down
+REFILL_DELAY = 30.0  # seconds before Voilà replaces a preheated kernel taken
 
 
 def parse_server(text: str) -> tuple[str, int]:
@@ -129,15 +130,22 @@ def voila_command(
         # Looked for every tenth of that: a kernel ends within 110% of it.
         seconds = math.ceil(cull_after)
         command += [
+            "--VoilaConfiguration.multi_kernel_manager_class="
+            "labkit.apps.kernels.AppKernelManager",
             f"--MappingKernelManager.cull_idle_timeout={seconds}",
             f"--MappingKernelManager.cull_interval={max(1, seconds // 10)}",
         ]
     if preheat:
         # A pool for the play page only: the watch page is the projector's.
+        # Voila refills the pool a second after a kernel is taken: a class
+        # arriving together would start a second class's kernels at once,
+        # and starve its own pages of CPU for a minute. Refill after the
+        # arrivals' pages are up instead.
         command += [
             "--preheat_kernel=True",
             f"--pool_size={preheat}",
             f"--VoilaKernelManager.preheat_denylist={WATCH}",
+            f"--VoilaKernelManager.fill_delay={REFILL_DELAY}",
         ]
     return command
 
