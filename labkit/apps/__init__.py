@@ -27,4 +27,4 @@ WATCH = "watch.ipynb"
 # before the app ends it: its browser went away without closing the page.
 CULL_AFTER = 600
 
-__all__ = ["APP_DIR", "PLAY", "SERVER_ENV", "WATCH"]
+__all__ = ["APP_DIR", "CULL_AFTER", "PLAY", "SERVER_ENV", "WATCH"]
