@@ -181,6 +181,26 @@ def table_on(page) -> dict:
     return table
 
 
+def next_to_act(players: list, watch, timeout: float = 30.0):
+    """(seat, page) of the player whose page shows its own turn and offers
+    Stand, or None once the watch page shows every seat's result. (A page
+    redraws its seats before its buttons: both must say so.)"""
+    deadline = time.monotonic() + timeout
+    while True:
+        for seat, page in enumerate(players, 1):
+            mine = page.locator('.labkit-tbl-seat[data-me="yes"][data-turn="yes"]')
+            stand = page.locator("button.labkit-tbl-stand")
+            if mine.count() and stand.is_enabled():
+                return seat, page
+        if watch.locator(".labkit-tbl-result").count() >= len(players):
+            return None
+        assert time.monotonic() < deadline, (
+            "no one can act and the hand has no results: insurance? change SEED "
+            f"({table_on(watch)})"
+        )
+        time.sleep(0.1)
+
+
 def open_play_page(context, url: str):
     page = context.new_page()
     page.set_default_timeout(PAGE_TIMEOUT)
@@ -247,41 +267,28 @@ def play_a_hand(context, app: App, pages: list) -> None:
             )
             expect(chips).to_contain_text(f"bet {amount}")
 
-    # The hand: the watch page says whose turn it is; that seat's page acts.
+    # The hand: the seat whose page offers Stand acts, and the watch page
+    # shows that it is that seat's turn. (The watch page is not asked whose
+    # turn it is: it may not yet have drawn the last move.)
     moves = []
-    for _ in range(30):
-        watch.wait_for_function(
-            """() => document.querySelector('.labkit-tbl-seat[data-turn="yes"]')
-                || document.querySelectorAll('.labkit-tbl-result').length >= 3
-                || !document.querySelector('button.labkit-tbl-insure').disabled""",
-            timeout=30_000,
-        )
-        table = table_on(watch)
-        turn = [s for s, seat in table["seats"].items() if seat["turn"]]
-        if not turn:
-            assert all(seat["results"] for seat in table["seats"].values()), (
-                f"no one's turn and no results: insurance? change SEED ({table})"
-            )
-            break
-        page = players[int(turn[0]) - 1]
+    while (acting := next_to_act(players, watch)) is not None:
+        seat, page = acting
+        expect(
+            watch.locator(f'.labkit-tbl-seat[data-seat="{seat}"]')
+        ).to_have_attribute("data-turn", "yes")
         root = page.locator(".labkit-tbl")
-        stand, hit = (
-            root.locator("button.labkit-tbl-stand"),
-            root.locator("button.labkit-tbl-hit"),
-        )
-        expect(stand).to_be_enabled()  # this seat's TURN reached its own page
+        hit = root.locator("button.labkit-tbl-hit")
         hand = page.locator('.labkit-tbl-seat[data-me="yes"] .labkit-tbl-hand').last
         total = int(hand.get_attribute("data-total"))
         before = page.evaluate(f"() => JSON.stringify(({TABLE_JS})())")
         if total < 13 and hit.is_enabled():
             hit.click()
-            moves.append(f"seat {turn[0]} hits on {total}")
+            moves.append(f"seat {seat} hits on {total}")
         else:
-            stand.click()
-            moves.append(f"seat {turn[0]} stands on {total}")
+            root.locator("button.labkit-tbl-stand").click()
+            moves.append(f"seat {seat} stands on {total}")
         page.wait_for_function(CHANGED_JS, arg=before, timeout=30_000)
-    else:
-        raise AssertionError(f"the hand did not end after 30 moves: {moves}")
+        assert len(moves) < 30, f"the hand did not end after 30 moves: {moves}"
 
     # Every page shows the same hand: every seat's cards and results, the
     # dealer's cards, and each player's own result with chips moved by its net.
