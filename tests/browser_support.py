@@ -471,6 +471,13 @@ def stderr_outputs(page) -> list[str]:
     ).all_inner_texts()
 
 
+def clean_outputs(page) -> str:
+    """The text of the notebook's outputs, once none is on stderr."""
+    errors = stderr_outputs(page)
+    assert not errors, "the notebook wrote to stderr:\n" + "\n---\n".join(errors)
+    return "\n".join(output_texts(page))
+
+
 # -- the plugin: fixtures and the failure report -----------------------------
 
 _REPORTS = pytest.StashKey[dict]()

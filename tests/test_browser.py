@@ -25,8 +25,8 @@ pytest_plugins = ["browser_support"]
 from browser_support import (  # noqa: E402
     BlackjackPage,
     cell_index,
+    clean_outputs,
     open_notebook,
-    output_texts,
     run_all_cells,
     run_cells,
     stderr_outputs,
@@ -57,9 +57,7 @@ START_HERE_EXPECTED = [
 
 def check_outputs(page, expected: list) -> None:
     """Every expected text (or pattern) is on the page, and nothing on stderr."""
-    errors = stderr_outputs(page)
-    assert not errors, "the notebook wrote to stderr:\n" + "\n---\n".join(errors)
-    shown = "\n".join(output_texts(page))
+    shown = clean_outputs(page)
     for item in expected:
         pattern = item if isinstance(item, re.Pattern) else re.escape(item)
         assert re.search(pattern, shown), f"{item!r} is not on the page:\n{shown}"

@@ -37,11 +37,10 @@ pytest_plugins = ["browser_support"]
 from browser_support import (  # noqa: E402
     BlackjackPage,
     cell_index,
+    clean_outputs,
     open_notebook,
-    output_texts,
     run_all_cells,
     run_cells,
-    stderr_outputs,
 )
 
 pytestmark = pytest.mark.browser
@@ -100,11 +99,6 @@ START_AGAIN = "Click Reconnect to start the server again and connect."
 A_NEW_SERVER = re.compile(r"A new server runs on 127\.0\.0\.1:(\d+): click Reconnect\.")
 
 
-def no_stderr(page) -> None:
-    errors = stderr_outputs(page)
-    assert not errors, "the notebook wrote to stderr:\n" + "\n---\n".join(errors)
-
-
 class Monitor:
     """The ServerMonitor on the page."""
 
@@ -143,8 +137,7 @@ def measure_deal_latency(page, table: BlackjackPage) -> None:
 def test_run_all_then_play_and_rerun_the_server_cell(page, jupyterlab):
     open_notebook(page, jupyterlab, BLACKJACK)
     run_all_cells(page, timeout=90)
-    no_stderr(page)
-    assert STOPPED in "\n".join(output_texts(page))
+    assert STOPPED in clean_outputs(page)
 
     table = BlackjackPage(page)
     monitor = Monitor(page)
@@ -193,8 +186,7 @@ def test_run_all_then_play_and_rerun_the_server_cell(page, jupyterlab):
     table.reconnect_after(table.deal, "click Reconnect")
     table.play_round()
     expect(monitor.tile("open")).to_have_attribute("data-value", "1")
-    no_stderr(page)
-    assert "Traceback" not in "\n".join(output_texts(page))
+    assert "Traceback" not in clean_outputs(page)
 
 
 @pytest.mark.timeout(180)
@@ -212,8 +204,7 @@ def test_click_as_the_text_says_then_run_the_cells_below(page, jupyterlab):
     expect(table.player.locator(".labkit-card")).to_have_count(3)
 
     run_cells(page, table_cell + 1, timeout=90)
-    no_stderr(page)
-    shown = "\n".join(output_texts(page))
+    shown = clean_outputs(page)
     for fact in (
         "result: You lose: the dealer's 21 beats your 13.",
         "checked: every line as the protocol promises",

@@ -25,11 +25,10 @@ pytest_plugins = ["browser_support"]
 
 from browser_support import (  # noqa: E402
     cell_index,
+    clean_outputs,
     open_notebook,
-    output_texts,
     run_all_cells,
     run_cells,
-    stderr_outputs,
 )
 
 pytestmark = pytest.mark.browser
@@ -98,9 +97,7 @@ STAND_OR_SETTLED_JS = """() => {
 
 def no_errors(page) -> str:
     """The text of the page's outputs, checked for stderr and tracebacks."""
-    errors = stderr_outputs(page)
-    assert not errors, "the notebook wrote to stderr:\n" + "\n---\n".join(errors)
-    shown = "\n".join(output_texts(page))
+    shown = clean_outputs(page)
     assert "Traceback" not in shown
     return shown
 
