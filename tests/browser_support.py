@@ -93,6 +93,12 @@ STDERR_MIME = "application/vnd.jupyter.stderr"
 NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook in view
 KERNEL_IDLE = f'{NOTEBOOK} .jp-Notebook-ExecutionIndicator[data-status="idle"]'
 
+# What the notebooks and widgets say, as a learner reads it on the page: the
+# last cell's check, and a widget's one step once its server is gone.
+STOPPED = "every server stopped; no labkit thread left"
+START_AGAIN = "Click Reconnect to start the server again and connect."
+A_NEW_SERVER = re.compile(r"A new server runs on 127\.0\.0\.1:(\d+): click Reconnect\.")
+
 
 def strip_outputs(source: Path, target: Path) -> None:
     """Copy a notebook without its outputs and execution counts.

@@ -3,11 +3,11 @@
 nbval checks what the kernel prints; this checks what the page shows, through
 the real front end, in the orders a learner takes: Run All and then use
 every widget the notebook shows (after the last cell has stopped the
-servers); click as the text says, then run the cells below. Here 00 (the
-Ping button, the echo console) and 08 (a round at the table against the
-Twisted server); 06 is tests/test_browser_blackjack.py and 11
-tests/test_browser_tables.py. Needs Debian's
-chromium (skipped without it, required in CI).
+servers); run the cell that starts a server again; click as the text says,
+then run the cells below. Here 00 (the Ping button, the echo console) and
+08 (a round at the table against the Twisted server); 06 is
+tests/test_browser_blackjack.py and 11 tests/test_browser_tables.py. Needs
+Debian's chromium (skipped without it, required in CI).
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ pytest.register_assert_rewrite("browser_support")
 pytest_plugins = ["browser_support"]
 
 from browser_support import (  # noqa: E402
+    A_NEW_SERVER,
+    START_AGAIN,
+    STOPPED,
     BlackjackPage,
     cell_index,
     clean_outputs,
@@ -38,8 +41,6 @@ expect.set_options(timeout=10_000)
 
 START_HERE = "00-start-here.ipynb"
 TWISTED = "08-twisted.ipynb"
-STOPPED = "every server stopped; no labkit thread left"
-START_AGAIN = "Click Reconnect to start the server again and connect."
 
 # What 00-start-here shows once it has run: one fact from each part.
 START_HERE_EXPECTED = [
@@ -117,6 +118,37 @@ def test_start_here_run_all_then_use_every_widget(page, jupyterlab):
     assert not stderr_outputs(page)
 
 
+@pytest.mark.timeout(150)
+def test_start_here_run_all_then_rerun_the_echo_server_cell(page, jupyterlab):
+    open_notebook(page, jupyterlab, START_HERE)
+    run_all_cells(page)
+
+    # The cell that starts the echo server, run again: the console (its cell
+    # not re-run) finds its server gone and names the new one; one Reconnect.
+    server_cell = cell_index(START_HERE, "dcce9560")
+    run_cells(page, server_cell, server_cell)
+    console = page.locator(".labkit-echo")
+    log = console.locator(".labkit-echo-log")
+    message = console.locator(".labkit-echo-message .labkit-message")
+    send_in_console(page, "to the old server")
+    expect(message).to_contain_text(A_NEW_SERVER)
+    console.locator("button.labkit-echo-reconnect").click()
+    expect(message).to_have_count(0)
+    send_in_console(page, "to the new one")
+    expect(log).to_contain_text("back: to the new one")
+
+    # The console's cell run again makes a new console in its place, and the
+    # cell below talks to it.
+    console_cell = cell_index(START_HERE, "073c3972")
+    run_cells(page, console_cell, console_cell + 2)
+    expect(console).to_have_count(1)
+    expect(log).not_to_contain_text("to the new one")
+    expect(log).to_contain_text("back: sent from a cell")
+    send_in_console(page, "typed after")
+    expect(log).to_contain_text("back: typed after")
+    assert not stderr_outputs(page)
+
+
 @pytest.mark.timeout(120)
 def test_start_here_click_as_told_then_run_the_cells_below(page, jupyterlab):
     ping_cell = cell_index(START_HERE, "ee0920ca")
@@ -155,6 +187,25 @@ def test_twisted_run_all_then_play_a_round(page, jupyterlab):
     expect(transcript).to_contain_text("S: WELCOME labkit-blackjack/1")
     expect(transcript).to_contain_text(f"S: RESULT {outcome} ")
     assert not stderr_outputs(page)
+
+
+@pytest.mark.timeout(150)
+def test_twisted_run_all_then_rerun_the_server_cell(page, jupyterlab):
+    table_cell = cell_index(TWISTED, "cb6af418")
+    open_notebook(page, jupyterlab, TWISTED)
+    run_all_cells(page)
+
+    # The cell that starts the server also makes the table: run again, it
+    # shows a new table in place of the old, connected to the new server.
+    run_cells(page, table_cell, table_cell)
+    table = BlackjackPage(page)
+    expect(table.root).to_have_count(1)
+    expect(table.message).to_have_count(0)
+    assert table.play_round() in ("WIN", "LOSE", "PUSH")
+    # The cells below, run again, play on that table and that server.
+    run_cells(page, table_cell + 1)
+    check_outputs(page, ["it declares IHalfCloseableProtocol: True", STOPPED])
+    expect(table.result).to_have_attribute("data-round", "2")
 
 
 @pytest.mark.timeout(120)

@@ -24,7 +24,6 @@ page's screenshot is kept in test-artifacts/.
 
 from __future__ import annotations
 
-import re
 import statistics
 
 import pytest
@@ -35,6 +34,9 @@ pytest.register_assert_rewrite("browser_support")
 pytest_plugins = ["browser_support"]
 
 from browser_support import (  # noqa: E402
+    A_NEW_SERVER,
+    START_AGAIN,
+    STOPPED,
     BlackjackPage,
     cell_index,
     clean_outputs,
@@ -92,11 +94,6 @@ ROUND_READY_JS = """(round) => {
     if (banner) return banner.dataset.round === String(round);
     return !table.querySelector('button.labkit-bj-stand').disabled;
 }"""
-
-
-STOPPED = "every server stopped; no labkit thread left"
-START_AGAIN = "Click Reconnect to start the server again and connect."
-A_NEW_SERVER = re.compile(r"A new server runs on 127\.0\.0\.1:(\d+): click Reconnect\.")
 
 
 class Monitor:

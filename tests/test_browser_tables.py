@@ -24,6 +24,8 @@ pytest.register_assert_rewrite("browser_support")
 pytest_plugins = ["browser_support"]
 
 from browser_support import (  # noqa: E402
+    START_AGAIN,
+    STOPPED,
     cell_index,
     clean_outputs,
     open_notebook,
@@ -36,8 +38,6 @@ expect = pytest.importorskip("playwright.sync_api").expect
 expect.set_options(timeout=15_000)
 
 TABLES = "11-tables.ipynb"
-STOPPED = "every server stopped; no labkit thread left"
-START_AGAIN = "Click Reconnect to start the server again and connect."
 SERVER_CELL = "08b880dc"  # labkit.serve("tables", seed=5, ...)
 TABLE_CELL = "fc7144aa"  # SharedTable(server, name="you", table=3, ...)
 # print(table) after a settled hand, as labkit.widgets.tables.seat_text says it
