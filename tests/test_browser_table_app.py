@@ -8,7 +8,8 @@ page must show the same seats, bets, cards and results as every other.
 Then an app whose tables server is not running: the page says so in
 words, a closed tab ends its kernel, a browser killed without closing its
 page has its kernel ended after ``--cull-after`` while an open page keeps
-its own, and Ctrl+C ends the app and every kernel it started.
+its own, and Ctrl+C ends the app and every kernel it started (a preheated
+pool too, without a traceback).
 
 Needs Debian's chromium and Voilà (skipped without them, required in CI);
 on failure each page's screenshot and the app's log are kept in
@@ -378,6 +379,42 @@ def wait_for_kernels(app: App, count: int, timeout: float = 90.0) -> list:
         assert time.monotonic() < deadline, f"{len(kernels)} kernels, not {count}"
         time.sleep(0.2)
     return kernels
+
+
+def wait_until_settled(kernel, timeout: float = 90.0) -> None:
+    """Until ``kernel`` has used no CPU for half a second: it has started and
+    run its page's cells."""
+    deadline = time.monotonic() + timeout
+    used = sum(kernel.cpu_times()[:2])
+    while True:
+        time.sleep(0.5)
+        before, used = used, sum(kernel.cpu_times()[:2])
+        if used - before < 0.01:
+            return
+        assert time.monotonic() < deadline, f"kernel {kernel.pid} is still busy"
+
+
+@pytest.mark.timeout(180)
+def test_ctrl_c_ends_a_preheated_pool_without_a_traceback(tmp_path):
+    """--preheat keeps kernels waiting in the middle of their page's cells;
+    asked to shut down politely, such a kernel prints a traceback in the
+    instructor's terminal. Ctrl+C ends them at once, and quietly."""
+    require_voila()
+    import psutil
+
+    nowhere = f"127.0.0.1:{free_port()}"  # the pages just say so, then idle
+    app = App(nowhere, tmp_path / "app.log", "--preheat", "2")
+    try:
+        kernels = wait_for_kernels(app, 2)
+        for kernel in kernels:
+            wait_until_settled(kernel)
+        assert app.interrupt() == 0, app.log()
+        _, alive = psutil.wait_procs(kernels, timeout=10)
+        assert not alive, f"kernels outlived the app: {alive}"
+        assert "stopped" in app.log()
+        assert "Traceback" not in app.log(), app.log()
+    finally:
+        app.stop()
 
 
 @pytest.mark.timeout(180)
