@@ -96,7 +96,7 @@ def _outward_address() -> str | None:
 
 
 def voila_command(
-    host: str, port: int, preheat: int, cull_after: float | None = CULL_AFTER
+    host: str, port: int, preheat: int, cull_after: float | None
 ) -> list[str]:
     command = [
         sys.executable,
@@ -121,6 +121,9 @@ def voila_command(
         # to load in Voila's page, after downloading their code each view).
         "--VoilaConfiguration.extension_denylist=@jupyter/nbgrader",
         "--VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension",
+        # How the app culls and stops its kernels (labkit/apps/kernels.py).
+        "--VoilaConfiguration.multi_kernel_manager_class="
+        "labkit.apps.kernels.AppKernelManager",
     ]
     if os.name == "posix":
         # Kernels talk to Voila over Unix sockets, not TCP ports on loopback
@@ -130,8 +133,6 @@ def voila_command(
         # Looked for every tenth of that: a kernel ends within 110% of it.
         seconds = math.ceil(cull_after)
         command += [
-            "--VoilaConfiguration.multi_kernel_manager_class="
-            "labkit.apps.kernels.AppKernelManager",
             f"--MappingKernelManager.cull_idle_timeout={seconds}",
             f"--MappingKernelManager.cull_interval={max(1, seconds // 10)}",
         ]
