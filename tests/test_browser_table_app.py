@@ -6,9 +6,10 @@ projector opens the watch page. Everyone bets, the hand is played by clicks
 (Hit below 13, else Stand, whenever a seat's TURN offers them), and every
 page must show the same seats, bets, cards and results as every other.
 Then an app whose tables server is not running: the page says so in
-words, a closed tab ends its kernel, a browser killed without closing its
-page has its kernel ended after ``--cull-after`` while an open page keeps
-its own, and Ctrl+C ends the app and every kernel it started (a preheated
+words, and a closed tab ends its kernel. A browser killed without closing
+its page has its kernel ended once that page has been gone for
+``--cull-after``, though its table still sends it lines, while an open page
+keeps its own. Ctrl+C ends the app and every kernel it started (a preheated
 pool too, without a traceback).
 
 Needs Debian's chromium and Voilà (skipped without them, required in CI);
@@ -18,13 +19,16 @@ test-artifacts/.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -417,44 +421,93 @@ def test_ctrl_c_ends_a_preheated_pool_without_a_traceback(tmp_path):
         app.stop()
 
 
+class Regular(threading.Thread):
+    """A player who sits down at table 1 and gets up, again and again, until
+    stopped: every watcher of the table gets lines all the while."""
+
+    def __init__(self, server: ServeProcess) -> None:
+        super().__init__(daemon=True)
+        self.sock = socket.create_connection((server.host, server.port), timeout=5)
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        with self.sock:
+            while not self.stopped.wait(0.3):
+                self.sock.sendall(b"JOIN 1\r\n")
+                self._read_until(b"STATE END")
+                self.sock.sendall(b"LEAVE\r\n")
+                self._read_until(b"LEFT 1")
+
+    def _read_until(self, line: bytes) -> None:
+        got = b""
+        while line not in got:
+            data = self.sock.recv(4096)
+            assert data, f"the tables server closed on us after {got!r}"
+            got += data
+
+
+def connections_to(app: App, kernel) -> int:
+    """How many pages are connected to ``kernel``, as Voila counts them."""
+    kernel_id = re.search(r"kernel-([0-9a-f-]+)\.json", " ".join(kernel.cmdline()))
+    url = f"http://127.0.0.1:{app.port}/api/kernels/{kernel_id.group(1)}"
+    with urllib.request.urlopen(url, timeout=5) as answer:
+        return json.load(answer)["connections"]
+
+
 @pytest.mark.timeout(180)
 def test_a_browser_gone_without_closing_its_page_frees_its_kernel(
     chromium_context, tmp_path
 ):
-    """A killed browser sends no close request; the culler ends its kernel."""
+    """A killed browser sends no close request; the culler ends its kernel
+    once its page has been gone for --cull-after, though its table still
+    sends it lines, while an open page keeps its own."""
     require_voila()
     import psutil
 
     chromium = require_program("chromium")
-    nowhere = f"127.0.0.1:{free_port()}"  # the pages just say so, then idle
-    app = App(nowhere, tmp_path / "app.log", "--cull-after", "3")
-    kept = open_play_page(chromium_context, app.play)
-    try:
-        with artifacts_on_failure("gone", [kept], app):
-            message = kept.locator(".labkit-app-play .labkit-app-message")
-            expect(message).to_contain_text("cannot be reached", timeout=PAGE_TIMEOUT)
-            [kept_kernel] = wait_for_kernels(app, 1)
-            # A second browser, a process of our own: opened, then killed.
-            browser = subprocess.Popen(
-                [chromium, *CHROMIUM_ARGS, f"--user-data-dir={tmp_path / 'gone'}"]
-                + [app.play],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-            try:
-                kernels = wait_for_kernels(app, 2)
-            finally:
-                os.killpg(browser.pid, signal.SIGKILL)
-                browser.wait(10)
-            [orphan] = [k for k in kernels if k.pid != kept_kernel.pid]
-            gone, _ = psutil.wait_procs([orphan], timeout=60)
-            assert gone, f"the gone browser's kernel still runs: {app.log()}"
-            # The open page has been idle at least as long, and is spared.
-            assert kept_kernel.is_running(), app.log()
-            expect(message).to_contain_text("cannot be reached")
-            assert app.interrupt() == 0, app.log()
-    finally:
-        kept.close()
-        app.stop()
+    with ServeProcess("tables") as server:
+        app = App(
+            f"{server.host}:{server.port}", tmp_path / "app.log", "--cull-after", "3"
+        )
+        regular = Regular(server)
+        regular.start()
+        kept = open_play_page(chromium_context, app.watch)
+        try:
+            with artifacts_on_failure("gone", [kept], app):
+                expect(kept.locator(".labkit-tbl")).to_be_visible(timeout=PAGE_TIMEOUT)
+                [kept_kernel] = wait_for_kernels(app, 1)
+                # A second browser, a process of our own: opened on the same
+                # table, then killed once its page is connected to its kernel.
+                browser = subprocess.Popen(
+                    [chromium, *CHROMIUM_ARGS, f"--user-data-dir={tmp_path / 'gone'}"]
+                    + [app.watch],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+                try:
+                    kernels = wait_for_kernels(app, 2)
+                    [orphan] = [k for k in kernels if k.pid != kept_kernel.pid]
+                    deadline = time.monotonic() + 90
+                    while connections_to(app, orphan) == 0:
+                        assert time.monotonic() < deadline, "the page never connected"
+                        time.sleep(0.2)
+                finally:
+                    os.killpg(browser.pid, signal.SIGKILL)
+                    browser.wait(10)
+                killed = time.monotonic()
+                gone, _ = psutil.wait_procs([orphan], timeout=30)
+                assert gone, f"the gone browser's kernel still runs: {app.log()}"
+                assert time.monotonic() - killed >= 3, "culled before --cull-after"
+                # The open page is spared, and its table still reaches it.
+                assert kept_kernel.is_running(), app.log()
+                before = kept.evaluate(f"() => JSON.stringify(({TABLE_JS})())")
+                kept.wait_for_function(CHANGED_JS, arg=before, timeout=10_000)
+                assert regular.is_alive(), "the regular player stopped"
+                assert app.interrupt() == 0, app.log()
+        finally:
+            regular.stopped.set()
+            regular.join(10)
+            kept.close()
+            app.stop()

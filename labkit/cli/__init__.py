@@ -202,8 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=CULL_AFTER,
         metavar="SECONDS",
         help="end the kernel of a page whose browser went away without closing "
-        "it (a crash, a laptop that left the network) once it has had no "
-        "connection and no activity this long; off: never (default: %(default)s)",
+        "it (a crash, a laptop that left the network) once the page has been "
+        "gone this long; off: never (default: %(default)s)",
     )
     return parser
 

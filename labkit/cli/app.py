@@ -26,11 +26,9 @@ Choices, and why:
   one: see :func:`voila_command`.
 - A closed tab ends its kernel. A browser that went away without closing
   its page (a crash, a laptop that left the network) sends no such request:
-  its kernel ends once it has had no connection and no activity for
-  ``--cull-after`` seconds (Jupyter Server's culler). A page still open is
-  never culled, and neither is a kernel whose table still sends it lines;
-  a seat left alone is unseated by the table, and its connection closed
-  by the server's idle limit, and then the kernel goes quiet.
+  its kernel ends once the page has been gone for ``--cull-after`` seconds,
+  even while its table sends it lines (labkit/apps/kernels.py). A page
+  still open is never culled.
 """
 
 from __future__ import annotations
