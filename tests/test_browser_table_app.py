@@ -38,7 +38,13 @@ pytest.register_assert_rewrite("browser_support")
 pytest_plugins = ["browser_support"]
 
 from browser_support import ARTIFACTS, CHROMIUM_ARGS  # noqa: E402
-from support import REQUIRED, ServeProcess, free_port, require_program  # noqa: E402
+from support import (  # noqa: E402
+    REQUIRED,
+    ServeProcess,
+    free_port,
+    require_program,
+    wait_until,
+)
 
 pytestmark = pytest.mark.browser
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -489,10 +495,11 @@ def test_a_browser_gone_without_closing_its_page_frees_its_kernel(
                 try:
                     kernels = wait_for_kernels(app, 2)
                     [orphan] = [k for k in kernels if k.pid != kept_kernel.pid]
-                    deadline = time.monotonic() + 90
-                    while connections_to(app, orphan) == 0:
-                        assert time.monotonic() < deadline, "the page never connected"
-                        time.sleep(0.2)
+                    assert wait_until(
+                        lambda: connections_to(app, orphan) > 0,
+                        timeout=90,
+                        interval=0.2,
+                    ), "the page never connected"
                 finally:
                     os.killpg(browser.pid, signal.SIGKILL)
                     browser.wait(10)
